@@ -296,10 +296,15 @@ def save_css(
     The CSS goes through ``core.css.validate_css`` (refused with the rule and line when it
     could run script or load from elsewhere) and is stored as re-serialized.
     """
-    from core.css import validate_css
+    from core.css import CssRejected, validate_css
 
     authorize(actor, "brand.css")
-    report = validate_css(css or "")
+    try:
+        report = validate_css(css or "")
+    except CssRejected as exc:
+        err = BadInput(str(exc), [f.message for f in exc.report.errors])
+        err.report = exc.report  # the page shows each finding next to its line
+        raise err from exc
     brand = get_brand(session, name, for_update=expected_version is None)
     version = brand.version if expected_version is None else expected_version
     if brand.version != version:
