@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
 
 from core import app_passwords, brands, operators, queries, twofa, users
 from core.cli_format import FORMATS, emit
@@ -217,12 +219,28 @@ def brands_css(
             css = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             fail(f"{file}: not UTF-8 text.")
-    with session(write=True) as s:
-        who = acting(s, actor)
-        _brand, warnings = brands.save_css(s, actor=who, name=brand, css=css)
+    from core.css import CssRejected
+
+    try:
+        with session(write=True) as s:
+            who = acting(s, actor)
+            _brand, warnings = brands.save_css(s, actor=who, name=brand, css=css)
+    except CssRejected as exc:
+        errors = exc.report.errors
+        reasons = "; ".join(_css_reason(f) for f in errors)
+        fail(f"The CSS was refused, nothing was saved ({len(errors)} error(s)): {reasons}")
     typer.echo(f"Saved the login CSS of {_brand.name} (version {_brand.version}).")
     for w in warnings:
         typer.echo(f"warning: {w.message}", err=True)
+
+
+def _css_reason(finding: Any) -> str:
+    """One finding as "line L, column C: reason" (the message may start with "Line L: ")."""
+    message = " ".join(finding.message.split())
+    prefix = f"Line {finding.line}: "
+    if message.startswith(prefix):
+        message = message[len(prefix) :]
+    return f"line {finding.line}, column {finding.column}: {message}"
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -281,7 +299,7 @@ def users_show(email: str, fmt: FormatOpt = "table") -> None:
         typer.echo("app passwords:")
         emit(d["app_passwords"], fmt, ("label", "created_at", "last_used_at", "state"))
     else:
-        emit(d, fmt, (*SHOW_FIELDS, "twofa_enrolled_at", "created_at", "last_login_at"))
+        emit(d, fmt, SHOW_FIELDS)
 
 
 @users_app.command("enroll-2fa")
@@ -455,16 +473,33 @@ def export(
         fail(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}.")
     if twofa is not None and twofa not in ("on", "off", "dormant"):
         fail(f"--twofa must be on, off or dormant, not {twofa!r}.")
-    if not out.parent.exists():
+    if not out.parent.is_dir():
         fail(f"{out.parent}: no such folder for --out.")
+    if out.is_dir():
+        fail(f"{out}: --out names a folder; give a file name.")
     search = queries.UserSearch(text=text, brand=brand, twofa=twofa)
     audit_filter = AuditFilter(brand=brand, since=_date(since, "--since"), until=_date(until, "--until"))
+    if brand and kind == "adoption":
+        with session() as s:
+            brands.get_brand(s, brand)
     tmp = out.with_name(out.name + ".part")
-    with tmp.open("wb") as fh:
-        rows = exports.write_csv(
-            fh, kind, engine=get_engine(), search=search, audit_filter=audit_filter, by=by, bom=bom
-        )
-    tmp.replace(out)
+    try:
+        with tmp.open("wb") as fh:
+            rows = exports.write_csv(
+                fh,
+                kind,
+                engine=get_engine(),
+                search=search,
+                audit_filter=audit_filter,
+                by=by,
+                brand=brand if kind == "adoption" else None,
+                bom=bom,
+            )
+        tmp.replace(out)
+    except OSError as exc:
+        fail(f"{out}: cannot write the file ({exc.strerror or exc}).", 1)
+    finally:
+        tmp.unlink(missing_ok=True)
     typer.echo(f"Wrote {rows:,} rows to {out}.")
 
 
@@ -589,52 +624,73 @@ def ops_set_role(username: str, role: Annotated[str, typer.Option("--role")], ac
 
 
 def _explain_db_error(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    text = lines[0].strip() if lines else type(exc).__name__
     if "no such table" in text or ("does not exist" in text and "relation" in text):
         return "The database has no schema yet: run `python -m core init` first."
     if isinstance(exc, IntegrityError):
         return f"The database refused the change ({text}); nothing was written."
-    return f"The database cannot be reached or is busy ({text}); nothing was changed. Try again."
+    if isinstance(exc, OperationalError):
+        return f"The database cannot be reached or is busy ({text}); nothing was changed. Try again."
+    return f"The database refused the request ({text}); nothing was changed."
+
+
+def _one_line(text: str) -> str:
+    """A message as one line: the reason goes to stderr as one plain sentence."""
+    return " ".join(str(text).split())
+
+
+def _usage_message(exc: TyperException) -> str:
+    text = _one_line(exc.format_message()) or "The command line is not valid."
+    return f"{text} (see `python -m core --help`)"
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 done, 1 refused, 2 bad input).
+
+    Nothing escapes as a traceback: every failure ends as one sentence on stderr.
+    """
     run: Callable[..., Any] = app
     try:
-        run(args=argv, prog_name="python -m core", standalone_mode=False)
+        rv = run(args=argv, prog_name="python -m core", standalone_mode=False)
     except Exit as exc:
         if exc.message:
             typer.echo(exc.message, err=True)
         return exc.code
     except BadInput as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(_one_line(str(exc)), err=True)
         for p in exc.problems[20:]:
-            typer.echo(f"  {p}", err=True)
+            typer.echo(f"  {_one_line(p)}", err=True)
         return 2
     except CoreError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(_one_line(str(exc)), err=True)
         return exc.exit_code
     except SettingsError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(_one_line(str(exc)), err=True)
         return 2
-    except (OperationalError, ProgrammingError, IntegrityError) as exc:
+    except ArgumentError as exc:  # DATABASE_URL that is not a database URL
+        typer.echo(f"DATABASE_URL is not a usable database URL ({_one_line(str(exc))}).", err=True)
+        return 2
+    except DBAPIError as exc:
         typer.echo(_explain_db_error(exc), err=True)
         return 1
+    except NoArgsIsHelpError as exc:  # a group named without a command: show its help
+        typer.echo(exc.format_message())
+        typer.echo("Name a command (see the list above).", err=True)
+        return 2
     except typer.Abort:
         typer.echo("Aborted.", err=True)
         return 1
-    except (typer.BadParameter, typer.Exit) as exc:  # pragma: no cover - handled below
-        raise exc
-    except Exception as exc:  # click's usage errors and anything unforeseen
-        import click
-
-        if isinstance(exc, click.UsageError):
-            typer.echo(f"{exc.format_message()} (see `python -m core --help`)", err=True)
-            return 2
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        typer.echo(f"Unexpected error: {type(exc).__name__}: {exc}", err=True)
+    except TyperException as exc:  # the vendored click's usage errors (exit_code 2) and others
+        typer.echo(_usage_message(exc), err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:  # anything unforeseen: still one sentence, never a traceback
+        typer.echo(f"Unexpected error: {type(exc).__name__}: {_one_line(str(exc))}", err=True)
         return 1
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

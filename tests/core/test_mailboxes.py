@@ -232,7 +232,11 @@ def test_import_is_all_or_none_with_line_and_column(engine):
     assert any("line 7, column status" in p for p in problems)
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(User)) == 0
-    good = f"email,display_name,status\nNew1@{base['d_on']},New One,active\nnew2@{base['d_off']},New Two,suspended\n"
+    good = (
+        "email,display_name,status\n"
+        f"New1@{base['d_on']},New One,active\n"
+        f"new2@{base['d_off']},New Two,suspended\n"
+    )
     with session_scope(engine, write=True) as s:
         assert users.import_users(s, actor=Actor.cli(), source=good).rows == 2
     with session_scope(engine) as s:
