@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, column, func, literal, select, table, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from core import search_index
 from core.models import AppPassword, Brand, Company, Domain, User
 
 TwofaState = Literal["on", "off", "dormant"]
@@ -334,21 +335,41 @@ def user_search_query(search: UserSearch) -> Select:
     return stmt
 
 
+def _narrow_by_ngrams(session: Session, stmt: Select, search: UserSearch) -> Select:
+    """Add the trigram index's candidates to ``stmt`` where that is the quicker plan.
+
+    PostgreSQL's planner uses the pg_trgm index for the LIKE by itself; SQLite needs the
+    FTS5 table named explicitly (see core.search_index).
+    """
+    frag = clean_fragment(search.text)
+    if len(frag) < 3 or session.get_bind().dialect.name != "sqlite":
+        return stmt
+    fts = table(search_index.FTS_TABLE, column("rowid"))
+    match = text(f"{search_index.FTS_TABLE} MATCH :q").bindparams(q=search_index.fts_phrase(frag))
+    capped = select(fts.c.rowid).where(match).limit(search_index.CANDIDATE_CAP + 1).subquery()
+    if (session.scalar(select(func.count()).select_from(capped)) or 0) > search_index.CANDIDATE_CAP:
+        return stmt  # a common fragment: walking the address index finds a page sooner
+    return stmt.where(User.id.in_(select(fts.c.rowid).where(match)))
+
+
 def search_users(
     session: Session, search: UserSearch, *, after_email: str | None = None, limit: int = 50
 ) -> list[dict]:
     """A page of users matching ``search``, ordered by address; pass the last address of a
     page as ``after_email`` for the next one (keyset pagination, no OFFSET)."""
     limit = max(1, min(int(limit), SEARCH_LIMIT_MAX))
-    stmt = user_search_query(search).order_by(User.email).limit(limit)
+    stmt = _narrow_by_ngrams(session, user_search_query(search), search).order_by(User.email).limit(limit)
     if after_email:
         stmt = stmt.where(User.email > after_email)
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def count_users(session: Session, search: UserSearch) -> int:
-    sub = user_search_query(search).subquery()
-    return session.scalar(select(func.count()).select_from(sub)) or 0
+def count_users(session: Session, search: UserSearch, *, cap: int | None = None) -> int:
+    """How many users match; with ``cap``, counting stops there (a page says "10,000+")."""
+    stmt = _narrow_by_ngrams(session, user_search_query(search), search)
+    if cap is not None:
+        stmt = stmt.limit(cap)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def brand_names(session: Session) -> list[str]:
