@@ -1,0 +1,517 @@
+"""core.exports against a real SQLite file and a real PostgreSQL database.
+
+Round trips of every export through csv.reader and pandas, the formula-injection corpus,
+the byte-order mark, chunked streaming and the DataFrame previews. PostgreSQL runs in a
+database of its own; skipped with the reason when unreachable, a failure when CI is set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+# tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
+from core import exports
+from core.audit import AuditFilter
+from core.db import get_engine, session_scope, upgrade_schema
+from core.models import (
+    AppPassword,
+    AuditEvent,
+    Brand,
+    Company,
+    Domain,
+    SecurityEvent,
+    User,
+    utcnow,
+)
+from core.queries import ADOPTION_FIELDS, UserSearch
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Text that a spreadsheet would run, or that must come back untouched.
+PAYLOADS = [
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-2+3",
+    "\tTAB",
+    "\rCR",
+    "\nLF",
+    "=1+1",
+    "+1",
+    "-1",
+    "@x",
+    "=cmd|' /C notepad'!'A1'",
+    "＝1+1",  # full-width equals sign: escaped too (decision, see core.exports)
+    "＋1",
+    "－1",
+    "＠x",
+    '=DDE("cmd";"/C calc";"!A0")',
+    " =1+1",  # hidden behind a space: escaped (some importers trim)
+    "\u3000=1+1",  # ideographic space
+    "-",
+    "=",
+]
+HARMLESS = ["Zoë Ångström 日本語 🙂", "Normal text", "'already quoted", "a=b", "1+1", "user-name"]
+
+
+def must_escape(text: str) -> bool:
+    return text in PAYLOADS
+
+
+# --- databases -----------------------------------------------------------------------------
+
+
+@contextmanager
+def new_database(backend: str, tmp_dir) -> Iterator[str]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_dir}/exports-{secrets.token_hex(4)}.db"
+        upgrade_schema(url)
+        yield url
+        get_engine(url).dispose()
+        return
+    base = make_url(os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT)
+    name = f"mac_test_exports_{secrets.token_hex(6)}"
+    admin = create_engine(
+        base.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except OperationalError as exc:
+        admin.dispose()
+        reason = f"PostgreSQL unreachable at {base.render_as_string(hide_password=True)}: {exc.orig}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_schema(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@dataclass
+class World:
+    url: str
+    now: datetime
+    brands: list[str] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def engine(self):
+        return get_engine(self.url)
+
+
+def build_world(url: str) -> World:
+    now = utcnow().replace(microsecond=0)
+    w = World(url=url, now=now)
+    texts = PAYLOADS + HARMLESS
+    with session_scope(w.engine, write=True) as s:
+        brands = []
+        # brand names: payloads and harmless text; even ones allow 2FA and app passwords
+        for i, name in enumerate(texts):
+            b = Brand(name=name, allow_2fa=i % 2 == 0, allow_app_passwords=i % 2 == 0)
+            s.add(b)
+            s.flush()
+            brands.append(b)
+        w.brands = [b.name for b in brands]
+        comp = Company(name='=HYPERLINK("http://evil","co")', brand_id=brands[0].id)
+        s.add(comp)
+        s.flush()
+        domains = []
+        for i in range(4):
+            d = Domain(name=f"d{i}.example", company_id=comp.id, brand_id=brands[i * 5].id if i else None)
+            s.add(d)
+            s.flush()
+            domains.append(d)
+        w.domains = [d.name for d in domains]
+        locals_ = ["=cmd", "-x", "+1", "@at", "plain"]
+        for i, display in enumerate(texts * 2):
+            d = domains[i % 4]
+            local = locals_[i % len(locals_)]
+            enrolled = now - timedelta(days=40 + i) if i % 3 == 0 else None
+            u = User(
+                email=f"{local}.{i}@{d.name}",
+                domain_id=d.id,
+                brand_id=brands[i % len(brands)].id if i % 2 else None,
+                display_name=display,
+                status="suspended" if i % 7 == 0 else "active",
+                created_at=now - timedelta(days=i, seconds=i),
+                last_login_at=now - timedelta(hours=i) if i % 2 else None,
+                totp_enrolled_at=enrolled,
+            )
+            s.add(u)
+            s.flush()
+            label = texts[i % len(texts)][:64]
+            live = 0
+            if i % 4 != 3:
+                s.add(AppPassword(user_id=u.id, label=label, password_hash="x", created_at=now))
+                live = 1
+                w.labels.append(label)
+                s.add(SecurityEvent(user_id=u.id, brand_id=brands[0].id, kind="app_password_created", at=now))
+            if enrolled:
+                s.add(SecurityEvent(user_id=u.id, brand_id=brands[1].id, kind="2fa_enrolled", at=enrolled))
+            w.users.append(
+                {
+                    "email": u.email,
+                    "display_name": display,
+                    "status": u.status,
+                    "app_passwords": live,
+                    "enrolled": enrolled,
+                }
+            )
+        # a reset of a user enrolled before history began: that brand's month total goes negative
+        s.add(SecurityEvent(user_id=u.id, brand_id=brands[2].id, kind="2fa_reset", at=now))
+        for i, text in enumerate(texts):
+            ev = AuditEvent(
+                at=now - timedelta(minutes=i),
+                actor=text if i % 2 else "alice",
+                action="user.2fa_reset",
+                object_type="user",
+                object_key=text,
+                brand_id=brands[i].id,
+                user_id=None,
+                before={"enrolled": True, "note": text},
+                after={"enrolled": False},
+                reason=text,
+            )
+            s.add(ev)
+            w.audit.append({"actor": ev.actor, "reason": text, "brand": text})
+    return w
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request, tmp_path_factory) -> Iterator[World]:
+    with new_database(request.param, tmp_path_factory.mktemp("exports")) as url:
+        yield build_world(url)
+
+
+def export_text(w: World, kind: str, **kw) -> str:
+    return "".join(exports.iter_csv(kind, engine=w.engine, **kw))
+
+
+def read_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def is_safe(cell: str) -> bool:
+    return not cell or (
+        cell[0] not in exports.FORMULA_TRIGGERS and cell.lstrip()[:1] not in exports.FORMULA_TRIGGERS
+    )
+
+
+REPORTS = [
+    ("users", {}, exports.USERS_COLUMNS),
+    ("adoption", {"by": "brand"}, exports.ADOPTION_BRAND_COLUMNS),
+    ("adoption", {"by": "domain"}, exports.ADOPTION_DOMAIN_COLUMNS),
+    ("adoption", {"by": "month"}, exports.ADOPTION_MONTH_COLUMNS),
+    ("audit", {}, exports.AUDIT_COLUMNS),
+]
+NUMERIC = {
+    "app_passwords",
+    "users",
+    "users_2fa",
+    "pct_2fa",
+    "users_2fa_dormant",
+    "users_app_passwords",
+    "pct_app_passwords",
+    "enrolments",
+    "resets",
+    "self_disables",
+    "app_passwords_created",
+    "app_passwords_revoked",
+    "users_2fa_end",
+    "app_passwords_end",
+}
+
+
+def expected_rows(w: World, kind: str, by: str | None) -> int:
+    if kind == "users":
+        return len(w.users)
+    if kind == "audit":
+        return len(w.audit)
+    if by == "brand":
+        return len(w.brands)
+    if by == "domain":
+        return len(w.domains)
+    return 24 * len(w.brands)
+
+
+# --- round trips ---------------------------------------------------------------------------
+
+
+def test_column_constants() -> None:
+    assert exports.ADOPTION_BRAND_COLUMNS == ADOPTION_FIELDS
+    assert exports.USERS_COLUMNS[0] == "email" and len(exports.USERS_COLUMNS) == 10
+    assert exports.AUDIT_COLUMNS == (
+        "at", "actor", "action", "object_type", "object_key", "brand", "user", "reason", "before", "after"
+    )  # fmt: skip
+    assert exports.columns_for("adoption", "month") == exports.ADOPTION_MONTH_COLUMNS
+    with pytest.raises(ValueError, match="unknown export"):
+        exports.columns_for("passwords")
+    with pytest.raises(ValueError, match="adoption by"):
+        list(exports.iter_csv("adoption", engine=None, by="planet"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("kind", "kw", "columns"), REPORTS, ids=lambda v: v if isinstance(v, str) else None)
+def test_round_trip_csv_reader_and_pandas(world: World, kind: str, kw: dict, columns: tuple) -> None:
+    text = export_text(world, kind, **kw)
+    rows = read_rows(text)
+    assert tuple(rows[0]) == columns
+    n = expected_rows(world, kind, kw.get("by"))
+    assert len(rows) - 1 == n
+    assert all(len(r) == len(columns) for r in rows)
+    df = pd.read_csv(io.StringIO(text), keep_default_na=False)
+    assert tuple(df.columns) == columns
+    assert len(df) == n
+    for col in columns:
+        if col in NUMERIC:
+            assert pd.api.types.is_numeric_dtype(df[col]), col  # numbers stay numbers
+    # written through write_csv too: same bytes, the right count
+    buf = io.BytesIO()
+    assert exports.write_csv(buf, kind, engine=world.engine, **kw) == n
+    assert buf.getvalue().decode("utf-8") == text
+
+
+def test_users_export_matches_the_rows(world: World) -> None:
+    rows = read_rows(export_text(world, "users"))[1:]
+    escaped = [exports.safe_cell(u["email"]) for u in world.users]
+    assert sorted(r[0] for r in rows) == sorted(escaped)
+    if world.url.startswith("sqlite"):  # PostgreSQL sorts by the database's collation
+        assert [r[0] for r in rows] == [exports.safe_cell(e) for e in sorted(u["email"] for u in world.users)]
+    by_email = {exports.safe_cell(u["email"]): u for u in world.users}
+    for r in rows:
+        u = by_email[r[0]]
+        assert r[1] == exports.safe_cell(u["display_name"])
+        assert r[4] == u["status"]
+        assert int(r[6]) == u["app_passwords"]
+        assert r[7] == (u["enrolled"].strftime("%Y-%m-%dT%H:%M:%SZ") if u["enrolled"] else "")
+        assert r[8].endswith("Z") and len(r[8]) == 20
+        datetime.strptime(r[8], "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_users_export_follows_the_search(world: World) -> None:
+    search = UserSearch(text="=cmd", status="active")
+    rows = read_rows(export_text(world, "users", search=search))[1:]
+    want = sorted(u["email"] for u in world.users if "=cmd" in u["email"] and u["status"] == "active")
+    assert sorted(r[0] for r in rows) == ["'" + e for e in want]
+    assert (
+        exports.write_csv(io.BytesIO(), "users", engine=world.engine, search=UserSearch(text="nobody")) == 0
+    )
+
+
+def test_audit_export_matches_the_rows(world: World) -> None:
+    rows = read_rows(export_text(world, "audit"))[1:]
+    assert [r[7] for r in rows] == [exports.safe_cell(a["reason"]) for a in world.audit]  # newest first
+    for r in rows:
+        assert json.loads(r[9]) == {"enrolled": False}
+        assert r[9] == '{"enrolled":false}'  # compact JSON
+        assert json.loads(r[8])["enrolled"] is True
+        assert r[0].endswith("Z")
+    only_alice = read_rows(export_text(world, "audit", audit_filter=AuditFilter(actor="alice")))[1:]
+    assert len(only_alice) == sum(1 for a in world.audit if a["actor"] == "alice")
+
+
+def test_adoption_month_export_keeps_negative_numbers(world: World) -> None:
+    df = pd.read_csv(io.StringIO(export_text(world, "adoption", by="month")), keep_default_na=False)
+    assert pd.api.types.is_integer_dtype(df["users_2fa_end"])
+    assert df["users_2fa_end"].min() == -1  # a reset of a user enrolled before history began
+    assert df["resets"].sum() == 1
+    assert pd.api.types.is_float_dtype(
+        pd.read_csv(io.StringIO(export_text(world, "adoption", by="brand")))["pct_2fa"]
+    )
+
+
+# --- formula injection ---------------------------------------------------------------------
+
+
+def test_every_text_cell_of_every_export_is_safe(world: World) -> None:
+    seen = set()
+    for kind, kw, columns in REPORTS:
+        for row in read_rows(export_text(world, kind, **kw))[1:]:
+            for col, cell in zip(columns, row, strict=True):
+                if col in NUMERIC:
+                    float(cell)  # a number, never text
+                    continue
+                assert is_safe(cell), (kind, col, cell)
+                if cell.startswith("'") and cell[1:] in PAYLOADS:
+                    seen.add(cell[1:])
+    assert seen == set(PAYLOADS)  # every payload went through, escaped
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payloads_come_back_escaped_in_each_place(world: World, payload: str) -> None:
+    users = read_rows(export_text(world, "users"))[1:]
+    assert "'" + payload in {r[1] for r in users}  # display names
+    assert "'" + payload in {r[2] for r in users}  # brand names
+    brands = read_rows(export_text(world, "adoption", by="brand"))[1:]
+    assert "'" + payload in {r[0] for r in brands}
+    audit = read_rows(export_text(world, "audit"))[1:]
+    assert "'" + payload in {r[7] for r in audit}  # reasons
+    assert "'" + payload in {r[5] for r in audit}  # brands
+    domains = read_rows(export_text(world, "adoption", by="domain"))[1:]
+    assert {r[1] for r in domains} == {'\'=HYPERLINK("http://evil","co")'}  # company names
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_harmless_text_comes_back_unchanged(world: World, text: str) -> None:
+    users = read_rows(export_text(world, "users"))[1:]
+    assert text in {r[1] for r in users}
+    audit = read_rows(export_text(world, "audit"))[1:]
+    assert text in {r[7] for r in audit}
+
+
+def test_safe_cell_values() -> None:
+    for payload in PAYLOADS:
+        assert exports.safe_cell(payload) == "'" + payload
+    for text in HARMLESS:
+        assert exports.safe_cell(text) == text
+    assert exports.safe_cell(-5) == -5
+    assert exports.safe_cell(-2.5) == -2.5
+    assert exports.safe_cell(Decimal("-1.5")) == Decimal("-1.5")
+    assert exports.safe_cell(False) is False
+    assert exports.safe_cell(None) == ""
+    assert exports.safe_cell("") == ""
+    assert exports.safe_cell(datetime(2024, 3, 1, 12, 30, 5, 999, tzinfo=UTC)) == "2024-03-01T12:30:05Z"
+    cet = datetime(2024, 3, 1, 13, 30, 5, tzinfo=UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Paris")
+    )
+    assert exports.safe_cell(cet) == "2024-03-01T13:30:05Z"
+    assert exports.safe_cell({"a": "=1"}) == '{"a":"=1"}'
+    assert exports.safe_cell(["=1"]) == '["=1"]'
+
+
+@given(st.text())
+def test_safe_cell_never_starts_a_formula(text: str) -> None:
+    out = exports.safe_cell(text)
+    assert out in (text, "'" + text)
+    assert is_safe(out)
+
+
+@given(st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans()))
+def test_safe_cell_leaves_numbers_alone(value) -> None:
+    assert exports.safe_cell(value) == value
+    assert type(exports.safe_cell(value)) is type(value)
+
+
+# --- bytes, streaming, files ---------------------------------------------------------------
+
+
+def test_bom_for_excel(world: World) -> None:
+    buf = io.BytesIO()
+    n = exports.write_csv(buf, "users", engine=world.engine, bom=True)
+    data = buf.getvalue()
+    assert data[:3] == b"\xef\xbb\xbf"
+    assert data[3:].startswith(b"email,")
+    df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert tuple(df.columns) == exports.USERS_COLUMNS and len(df) == n == len(world.users)
+    assert not export_text(world, "users").startswith("\ufeff")
+
+
+def test_write_csv_to_a_path_and_a_text_stream(world: World, tmp_path) -> None:
+    path = tmp_path / "audit.csv"
+    n = exports.write_csv(path, "audit", engine=world.engine, bom=True)
+    assert n == len(world.audit)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        assert len(list(csv.reader(fh))) == n + 1
+    text = io.StringIO(newline="")
+    assert exports.write_csv(text, "adoption", engine=world.engine, by="domain") == len(world.domains)
+    assert text.getvalue() == export_text(world, "adoption", by="domain")
+    with pytest.raises(TypeError, match="unexpected"):
+        exports.write_csv(io.BytesIO(), "users", engine=world.engine, colour="red")
+
+
+def test_streams_in_chunks(world: World) -> None:
+    chunks = list(exports.iter_csv("users", engine=world.engine, chunk_rows=7))
+    assert chunks[0] == ",".join(exports.USERS_COLUMNS) + "\r\n"
+    body = chunks[1:]
+    assert len(body) == -(-len(world.users) // 7)
+    assert all(len(read_rows(c)) == 7 for c in body[:-1])
+    assert "".join(chunks) == export_text(world, "users")
+
+
+# --- DataFrames ----------------------------------------------------------------------------
+
+
+def test_dataframe_users_needs_a_limit(world: World) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        exports.dataframe("users", engine=world.engine)
+    df = exports.dataframe("users", engine=world.engine, limit=10)
+    assert tuple(df.columns) == exports.USERS_COLUMNS and len(df) == 10
+    assert pd.api.types.is_integer_dtype(df["app_passwords"])
+    assert all(is_safe(v) for col in ("email", "display_name", "brand") for v in df[col])
+    assert list(df["email"]) == [r[0] for r in read_rows(export_text(world, "users"))[1:11]]
+
+
+@pytest.mark.parametrize("by", ["brand", "domain", "month"])
+def test_dataframe_adoption(world: World, by: str) -> None:
+    df = exports.dataframe("adoption", engine=world.engine, by=by)
+    assert tuple(df.columns) == exports.columns_for("adoption", by)
+    assert len(df) == expected_rows(world, "adoption", by)
+    text_cols = df.select_dtypes(include=["object", "str"]).columns
+    assert all(is_safe(v) for c in text_cols for v in df[c] if isinstance(v, str))
+    numeric = [c for c in df.columns if c in NUMERIC]
+    assert numeric and all(pd.api.types.is_numeric_dtype(df[c]) for c in numeric)
+
+
+def test_dataframe_audit(world: World) -> None:
+    df = exports.dataframe("audit", engine=world.engine, limit=5)
+    assert tuple(df.columns) == exports.AUDIT_COLUMNS and len(df) == 5
+    assert list(df["reason"]) == [exports.safe_cell(a["reason"]) for a in world.audit[:5]]
+    assert df["after"].iloc[0] == '{"enrolled":false}'
+    assert len(exports.dataframe("audit", engine=world.engine)) == len(world.audit)
+
+
+def _cli_csv(rows: list[dict], fields: list[str]) -> list[list[str]]:
+    from core.cli_format import emit
+
+    out = io.StringIO(newline="")
+    emit(rows, "csv", fields, out=out)
+    return read_rows(out.getvalue())[1:]
+
+
+def test_labels_through_the_command_line_csv(world: World) -> None:
+    # cli_format's CSV uses safe_cell: app-password labels (payloads) come back escaped
+    from sqlalchemy import select
+
+    with session_scope(world.engine) as s:
+        labels = [x for x in s.scalars(select(AppPassword.label)) if "\r" not in x]  # see the xfail below
+    rows = _cli_csv([{"label": label, "n": -3} for label in labels], ["label", "n"])
+    assert sorted(r[0] for r in rows) == sorted(exports.safe_cell(label) for label in labels)
+    escaped = {p for p in PAYLOADS if p in labels}
+    assert len(escaped) > 10 and {"'" + p for p in escaped} <= {r[0] for r in rows}
+    assert all(is_safe(r[0]) for r in rows) and {r[1] for r in rows} == {"-3"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core.cli_format writes CSV with lineterminator='\\n', so csv.writer leaves a bare CR "
+    "in a cell unquoted and readers split the row there (fix: lineterminator='\\r\\n')",
+)
+def test_cli_csv_quotes_a_carriage_return() -> None:
+    assert _cli_csv([{"label": "\rCR", "n": 1}], ["label", "n"]) == [["'\rCR", "1"]]
