@@ -1,0 +1,241 @@
+"""Operators (administrators only): list, add, change a role, reset an authenticator, deactivate.
+
+Every change is a ``core.operators`` service, which checks the role again and keeps the last
+active administrator (it cannot be deactivated or demoted). Each change is confirmed in a
+dialog that is opened on every run while ``operators_pending`` names it (Streamlit 1.67: a
+dialog opened straight from ``if st.button`` cannot be driven by AppTest).
+
+A new operator gets a generated one-time password, shown once: the administrator never
+picks (or reuses) one, and passes it on by a channel of their choice. The new operator sets
+up an authenticator at the first sign-in; ``python -m core operators passwd`` changes the
+password.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _ui
+from core import operators
+from core.models import ROLES
+from core.operators import ROLE_LABELS
+
+actor = _ui.require("operator.manage")
+url = _ui.db_url()
+
+ACTIONS = {
+    "role": "Change role",
+    "reset_totp": "Reset authenticator",
+    "deactivate": "Deactivate",
+}
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _operators(url: str) -> list[dict]:
+    with _ui.reading(url) as s:
+        return operators.list_operators(s)
+
+
+def _new_password() -> str:
+    # 20 URL-safe characters (120 bits): well past core's 10-character minimum.
+    return secrets.token_urlsafe(15)
+
+
+# --- actions (callbacks: they run before the page, which then shows the new state) ---------
+
+
+def _add() -> None:
+    username = st.session_state.get("operators_add_username", "")
+    password = _new_password()
+    op, error = _ui.write(
+        operators.add_operator,
+        actor=actor,
+        username=username,
+        role=st.session_state.get("operators_add_role") or "analyst",
+        password=password,
+        display_name=st.session_state.get("operators_add_display", ""),
+    )
+    if error:
+        st.session_state["operators_add_error"] = error
+        return
+    st.session_state.pop("operators_add_error", None)
+    st.session_state["operators_created"] = {"username": op.username, "password": password}
+    for key in ("operators_add_username", "operators_add_display"):
+        st.session_state[key] = ""
+
+
+def _ask(action: str) -> None:
+    st.session_state["operators_pending"] = {
+        "action": action,
+        "username": st.session_state.get("operators_selected"),
+        "role": st.session_state.get("operators_new_role"),
+    }
+
+
+def _close() -> None:
+    st.session_state.pop("operators_pending", None)
+
+
+def _confirm() -> None:
+    pending = st.session_state["operators_pending"]
+    name, action = pending["username"], pending["action"]
+    if action == "role":
+        _, error = _ui.write(operators.set_role, actor=actor, username=name, role=pending["role"])
+        done = f"{name} is now {ROLE_LABELS[pending['role']]}."
+    elif action == "reset_totp":
+        _, error = _ui.write(operators.reset_totp, actor=actor, username=name)
+        done = f"The authenticator of {name} is removed; they set up a new one at their next sign-in."
+    else:
+        _, error = _ui.write(operators.deactivate, actor=actor, username=name)
+        done = f"{name} is deactivated and can no longer sign in."
+    if error:
+        st.session_state["operators_pending"] = {**pending, "error": error}
+        return
+    _close()
+    st.session_state["operators_flash"] = ("success", done)
+
+
+def _question(pending: dict) -> str:
+    name = pending["username"]
+    yourself = " This is you: you will be signed out." if name == actor.name else ""
+    if pending["action"] == "role":
+        return (
+            f"Make **{name}** {ROLE_LABELS[pending['role']]}? The new role applies at their next page view."
+        )
+    if pending["action"] == "reset_totp":
+        return (
+            f"Remove the authenticator of **{name}** (e.g. after a lost phone)? They cannot sign in "
+            "until they set up a new one, which the sign-in page walks them through."
+        )
+    return (
+        f"Deactivate **{name}**? They can no longer sign in, and their open sessions stop working.{yourself}"
+    )
+
+
+@st.dialog("Confirm the change", on_dismiss=_close)
+def _confirm_dialog() -> None:
+    pending = st.session_state["operators_pending"]
+    st.markdown(_question(pending))
+    if pending.get("error"):
+        st.error(pending["error"], icon=":material/error:")
+    left, right = st.columns(2)
+    left.button(
+        ACTIONS[pending["action"]],
+        key="operators_confirm",
+        type="primary",
+        on_click=_confirm,
+        width="stretch",
+    )
+    if right.button("Cancel", key="operators_cancel", width="stretch"):
+        _close()
+        st.rerun()
+
+
+# --- the page --------------------------------------------------------------------------------
+
+_ui.header("Operators", "Who may sign in to the console, and what their role lets them do.")
+_ui.flash("operators_flash")
+
+rows = _ui.load(_operators, url)
+if rows:
+    table = pd.DataFrame(rows)
+    table["role"] = table["role"].map(lambda r: ROLE_LABELS.get(r, r))
+    st.dataframe(
+        table[
+            ["username", "display_name", "role", "active", "totp_enrolled", "created_at", "last_sign_in_at"]
+        ],
+        hide_index=True,
+        key="operators_table",
+        column_config={
+            "username": "Username",
+            "display_name": "Name",
+            "role": "Role",
+            "active": st.column_config.CheckboxColumn("Active"),
+            "totp_enrolled": st.column_config.CheckboxColumn("Authenticator"),
+            "created_at": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm"),
+            "last_sign_in_at": st.column_config.DatetimeColumn(
+                "Last sign-in (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )
+    st.caption(
+        "Analyst: reads and downloads · Support: + resets a user's 2FA, revokes app passwords · "
+        "Account manager: + brand switches and login CSS · Administrator: everything, and operators."
+    )
+
+    st.subheader("Change an operator")
+    names = [r["username"] for r in rows]
+    by_name = {r["username"]: r for r in rows}
+    left, right = st.columns(2, vertical_alignment="bottom")
+    chosen = left.selectbox("Operator", names, key="operators_selected")
+    current = by_name[chosen]
+    right.caption(
+        f"{ROLE_LABELS.get(current['role'], current['role'])} · "
+        f"{'active' if current['active'] else 'deactivated'} · "
+        f"{'authenticator set up' if current['totp_enrolled'] else 'no authenticator yet'} · "
+        f"last sign-in {_ui.when(current['last_sign_in_at'])}"
+    )
+    a, b = st.columns(2, vertical_alignment="bottom")
+    a.selectbox(
+        "New role",
+        ROLES,
+        index=ROLES.index(current["role"]),
+        key="operators_new_role",
+        format_func=ROLE_LABELS.get,
+    )
+    b.button(
+        "Change role…",
+        key="operators_role_open",
+        on_click=_ask,
+        args=("role",),
+        disabled=st.session_state.get("operators_new_role") == current["role"],
+        help="Pick a different role first."
+        if st.session_state.get("operators_new_role") == current["role"]
+        else None,
+    )
+    c, d = st.columns(2)
+    c.button(
+        "Reset authenticator…",
+        key="operators_reset_open",
+        icon=":material/phonelink_erase:",
+        on_click=_ask,
+        args=("reset_totp",),
+        disabled=not current["totp_enrolled"],
+        help=None if current["totp_enrolled"] else "No authenticator is set up: nothing to reset.",
+    )
+    d.button(
+        "Deactivate…",
+        key="operators_deactivate_open",
+        icon=":material/person_off:",
+        on_click=_ask,
+        args=("deactivate",),
+        disabled=not current["active"],
+        help=None if current["active"] else "Deactivated already.",
+    )
+else:
+    st.info("No operators yet.", icon=":material/group:")
+
+st.subheader("Add an operator")
+created = st.session_state.pop("operators_created", None)
+if created:
+    st.success(
+        f"Added {created['username']}. Give them this one-time password by a safe channel; it is shown "
+        "only now. They set up their authenticator at the first sign-in.",
+        icon=":material/check_circle:",
+    )
+    st.code(created["password"], language=None)
+with st.form("operators_add", clear_on_submit=False):
+    st.text_input("Username", key="operators_add_username", max_chars=64, placeholder="e.g. jdoe")
+    st.text_input("Display name", key="operators_add_display", max_chars=200)
+    st.selectbox("Role", ROLES, key="operators_add_role", format_func=ROLE_LABELS.get)
+    st.caption("A one-time password is generated and shown once after you add the operator.")
+    st.form_submit_button("Add operator", type="primary", on_click=_add)
+error = st.session_state.pop("operators_add_error", None)
+if error:
+    st.error(error, icon=":material/error:")
+
+if st.session_state.get("operators_pending"):
+    _confirm_dialog()

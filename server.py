@@ -1,0 +1,514 @@
+"""The web adapter: sign-in routes and the session gate around the dashboard.
+
+``streamlit run server.py`` finds ``app`` (an ``st.App``) and serves ``dashboard.py`` behind:
+
+- ``/auth/login``: the password, then a 6-digit code (or, for an operator without an
+  authenticator, enrolment: a QR code, the secret for manual entry, a code to confirm);
+- ``/auth/logout``: ends the session and clears the cookie;
+- ``/auth/setup``: the one-time "create the first administrator" form while no operator
+  exists, 404 after;
+- ``SessionGate``: a pure ASGI middleware (it sees websocket scopes too) that lets the
+  sign-in pages, the health checks and the public front-end bundle through and refuses
+  everything else without a valid session: a page GET goes to
+  ``/auth/login?next=<path>``, the websocket and every other request get 403.
+
+Every decision is a core function (``core.auth``: passwords, codes, throttling, sessions)
+or a pure helper of ``web_session``; this file only speaks HTTP. The pages are small,
+self-contained HTML under a strict Content-Security-Policy: no script, no external
+asset, one stylesheet allowed by its hash.
+
+Not supported: ``server.baseUrlPath`` (the paths here assume the app at ``/``). These
+routes shadow Streamlit's own ``/auth/login`` and ``/auth/logout`` (``st.login``'s OIDC
+flow), which the console does not use by default.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from html import escape
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import segno
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
+
+from core import auth, operators, totp
+from core.config import get_settings
+from core.db import get_engine, session_scope
+from core.errors import CoreError
+from core.operators import Actor
+from web_session import (
+    CSRF_COOKIE,
+    PENDING_COOKIE,
+    PENDING_SECONDS,
+    SESSION_COOKIE,
+    cookie_value,
+    is_page_path,
+    is_public_path,
+    safe_next,
+    token_from_cookie,
+)
+
+CONSOLE = "MAC Security Console"
+T = TypeVar("T")
+
+# --- database calls, each a short transaction in a worker thread ------------------------
+
+
+def _in_session(fn: Callable[..., T], *args: Any, write: bool = True, **kwargs: Any) -> T:
+    # Sign-in steps run in a write session: a failure is recorded and must be committed.
+    with session_scope(get_engine(), write=write) as s:
+        return fn(s, *args, **kwargs)
+
+
+async def _db(fn: Callable[..., T], *args: Any, write: bool = True, **kwargs: Any) -> T:
+    return await run_in_threadpool(_in_session, fn, *args, write=write, **kwargs)
+
+
+async def actor_of(conn: HTTPConnection) -> Actor | None:
+    """The operator behind the request's session cookie, or None (forged cookies never reach the db)."""
+    token = token_from_cookie(conn.cookies.get(SESSION_COOKIE))
+    if token is None:
+        return None
+    return await _db(auth.session_actor, token)
+
+
+# --- the session gate -------------------------------------------------------------------
+
+
+class SessionGate:
+    """Refuse the app's HTTP and websocket requests without a valid session (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or is_public_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        actor = await actor_of(conn)
+        if actor is not None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            # Closing before accepting makes the server answer the upgrade with 403.
+            await WebSocketClose(code=1008, reason="Sign in first.")(scope, receive, send)
+            return
+        response: Response
+        if scope["method"] in ("GET", "HEAD") and is_page_path(scope["path"]):
+            target = scope["path"] + (
+                f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
+            )
+            response = RedirectResponse(
+                f"/auth/login?{urlencode({'next': safe_next(target)})}", status_code=303
+            )
+        else:
+            response = PlainTextResponse("Sign in first.", status_code=403)
+        if SESSION_COOKIE in conn.cookies:
+            _clear(response, SESSION_COOKIE, "/")
+        await response(scope, receive, send)
+
+
+# --- cookies ----------------------------------------------------------------------------
+
+
+def _cookie(response: Response, key: str, value: str, *, path: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        key,
+        value,
+        max_age=max_age,
+        path=path,
+        secure=get_settings().cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _clear(response: Response, key: str, path: str) -> None:
+    response.delete_cookie(
+        key, path=path, secure=get_settings().cookie_secure, httponly=True, samesite="strict"
+    )
+
+
+def _csrf_token(request: Request) -> str:
+    current = request.cookies.get(CSRF_COOKIE, "")
+    return current if 32 <= len(current) <= 128 else secrets.token_urlsafe(32)
+
+
+def _csrf_ok(request: Request, form: Any) -> bool:
+    # Double submit: the hidden field must equal the cookie, which another site can
+    # neither read nor (SameSite=Strict) send along.
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    field = str(form.get("csrf", ""))
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), field.encode())
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+_CSS = """
+*{box-sizing:border-box}
+html{color-scheme:light}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+ background:#f3f5f8;color:#1c2430;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{width:100%;max-width:420px;margin:24px 16px;background:#fff;border:1px solid #dde3ea;
+ border-radius:10px;padding:28px 32px;box-shadow:0 2px 10px rgba(20,30,50,.06)}
+main.wide{max-width:520px}
+.brand{font-size:13px;font-weight:600;letter-spacing:.06em;text-transform:uppercase;color:#3d5a80;
+ margin:0 0 6px}
+h1{font-size:24px;margin:0 0 8px}
+p{margin:0 0 16px}
+.muted{color:#4f5b6b;font-size:14px}
+label{display:block;font-weight:600;font-size:14px;margin:14px 0 4px}
+input[type=text],input[type=password]{width:100%;padding:9px 11px;font:inherit;border:1px solid #a9b4c2;
+ border-radius:6px;background:#fff;color:inherit}
+input:focus{outline:2px solid #3d5a80;outline-offset:1px;border-color:#3d5a80}
+input.code{font-size:22px;letter-spacing:.3em;font-variant-numeric:tabular-nums;max-width:12ch}
+button{margin-top:20px;width:100%;padding:10px;font:inherit;font-weight:600;color:#fff;
+ background:#2f4b73;border:0;border-radius:6px;cursor:pointer}
+button:hover{background:#243b5c}
+.alert{border-radius:6px;padding:10px 12px;margin:0 0 16px;font-size:14px}
+.alert.error{background:#fdecea;border:1px solid #f1b0aa;color:#8a1c12}
+.alert.info{background:#eaf2fb;border:1px solid #b3cde8;color:#1d4470}
+.qr{display:flex;justify-content:center;margin:8px 0 12px}
+.qr svg{width:200px;height:200px}
+.secret{font:15px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f5f8;
+ border:1px solid #dde3ea;border-radius:6px;padding:8px 10px;word-break:break-all;letter-spacing:.08em;
+ user-select:all}
+ol{padding-left:20px;margin:0 0 12px}
+ol li{margin:0 0 4px}
+a{color:#2f4b73}
+footer{margin-top:20px;font-size:13px;color:#4f5b6b}
+"""
+_CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+_CSP = (
+    "default-src 'none'; "
+    f"style-src 'sha256-{_CSS_HASH}'; "
+    "img-src 'self'; "
+    "form-action 'self'; "
+    "frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+_HEADERS = {
+    "Content-Security-Policy": _CSP,
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _page(request: Request, title: str, body: str, *, status: int = 200, wide: bool = False) -> HTMLResponse:
+    """A complete page; ``body`` is HTML already escaped by the caller. Sets the CSRF cookie."""
+    token = _csrf_token(request)
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{escape(title)} · {CONSOLE}</title>"
+        '<link rel="icon" href="/favicon.png">'
+        f"<style>{_CSS}</style></head><body>"
+        f'<main{" class=wide" if wide else ""}><p class="brand">{CONSOLE}</p>'
+        + body.replace("{csrf}", escape(token))
+        + "</main></body></html>"
+    )
+    response = HTMLResponse(html, status_code=status, headers=_HEADERS)
+    if request.cookies.get(CSRF_COOKIE) != token:
+        _cookie(response, CSRF_COOKIE, token, path="/auth")
+    return response
+
+
+def _alert(message: str, kind: str = "error") -> str:
+    if not message:
+        return ""
+    role = "alert" if kind == "error" else "status"
+    return f'<div class="alert {kind}" role="{role}">{escape(message)}</div>'
+
+
+def _hidden(next_url: str, step: str) -> str:
+    return (
+        '<input type="hidden" name="csrf" value="{csrf}">'
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        f'<input type="hidden" name="step" value="{escape(step)}">'
+    )
+
+
+def _code_input(autofocus: bool = True) -> str:
+    return (
+        '<label for="code">6-digit code</label>'
+        '<input class="code" type="text" id="code" name="code" inputmode="numeric" '
+        'autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required'
+        f"{' autofocus' if autofocus else ''}>"
+    )
+
+
+def password_page(
+    request: Request,
+    next_url: str,
+    *,
+    message: str = "",
+    username: str = "",
+    info: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    body = (
+        "<h1>Sign in</h1>"
+        '<p class="muted">For the reseller\'s staff. Your password, then a code from your '
+        "authenticator app.</p>"
+        + _alert(info, "info")
+        + _alert(message)
+        + '<form method="post" action="/auth/login">'
+        + _hidden(next_url, "password")
+        + '<label for="username">Username</label>'
+        f'<input type="text" id="username" name="username" value="{escape(username)}" '
+        'autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64" required'
+        f"{'' if username else ' autofocus'}>"
+        '<label for="password">Password</label>'
+        '<input type="password" id="password" name="password" autocomplete="current-password" required'
+        f"{' autofocus' if username else ''}>"
+        "<button type=submit>Continue</button></form>"
+        "<footer>No account or locked out? Ask a console administrator.</footer>"
+    )
+    return _page(request, "Sign in", body, status=status)
+
+
+def code_page(request: Request, next_url: str, *, username: str, message: str = "") -> HTMLResponse:
+    body = (
+        "<h1>Enter your code</h1>"
+        f'<p class="muted">Signing in as <strong>{escape(username)}</strong>. Open your authenticator '
+        f"app and enter the current 6-digit code for {CONSOLE}.</p>"
+        + _alert(message)
+        + '<form method="post" action="/auth/login">'
+        + _hidden(next_url, "code")
+        + _code_input()
+        + "<button type=submit>Sign in</button></form>"
+        '<footer><a href="/auth/logout">Start again</a> · Lost your phone? An administrator can reset '
+        "your authenticator.</footer>"
+    )
+    return _page(request, "Enter your code", body)
+
+
+def enrol_page(
+    request: Request, next_url: str, *, username: str, secret: str, message: str = ""
+) -> HTMLResponse:
+    uri = totp.provisioning_uri(secret, account=username, issuer=auth.ISSUER)
+    qr = segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff", border=4)
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    body = (
+        "<h1>Set up your authenticator</h1>"
+        f'<p class="muted">Signing in as <strong>{escape(username)}</strong>. The console asks for a code '
+        "from your own authenticator app at every sign-in.</p>"
+        + _alert(message)
+        + "<ol><li>Scan this QR code with an authenticator app (Google Authenticator, Microsoft "
+        "Authenticator, 1Password, Aegis…).</li>"
+        "<li>Or type the key below into the app by hand (time-based, 6 digits, 30 seconds).</li>"
+        "<li>Enter the code the app shows to confirm.</li></ol>"
+        f'<div class="qr" role="img" aria-label="QR code of your authenticator key">{qr}</div>'
+        '<label for="secret">Key for manual entry</label>'
+        f'<div class="secret" id="secret">{escape(grouped)}</div>'
+        '<form method="post" action="/auth/login">'
+        + _hidden(next_url, "enrol")
+        + f'<input type="hidden" name="secret" value="{escape(secret)}">'
+        + _code_input()
+        + "<button type=submit>Confirm and sign in</button></form>"
+        '<footer>Reloading this page makes a new key; scan the newest one. <a href="/auth/logout">'
+        "Start again</a></footer>"
+    )
+    return _page(request, "Set up your authenticator", body, wide=True)
+
+
+def setup_page(
+    request: Request, *, message: str = "", username: str = "", display_name: str = ""
+) -> HTMLResponse:
+    body = (
+        "<h1>Create the first administrator</h1>"
+        '<p class="muted">The console has no operators yet. This form works once: the account made here '
+        "manages every other operator. You set up its authenticator next.</p>"
+        + _alert(message)
+        + '<form method="post" action="/auth/setup"><input type="hidden" name="csrf" value="{csrf}">'
+        '<label for="username">Username</label>'
+        f'<input type="text" id="username" name="username" value="{escape(username)}" '
+        'autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64" required autofocus>'
+        '<label for="display_name">Display name</label>'
+        f'<input type="text" id="display_name" name="display_name" value="{escape(display_name)}" '
+        'autocomplete="name" maxlength="200">'
+        '<label for="password">Password (at least 10 characters)</label>'
+        '<input type="password" id="password" name="password" autocomplete="new-password" '
+        'minlength="10" required>'
+        '<label for="confirm">Password again</label>'
+        '<input type="password" id="confirm" name="confirm" autocomplete="new-password" '
+        'minlength="10" required>'
+        "<button type=submit>Create administrator</button></form>"
+    )
+    return _page(request, "First administrator", body)
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not found.", status_code=404, headers=_HEADERS)
+
+
+def _step_url(step: str, next_url: str) -> str:
+    return f"/auth/login?{urlencode({'step': step, 'next': next_url})}"
+
+
+def _to_step(step: auth.SignInStep, next_url: str) -> Response:
+    response = RedirectResponse(_step_url(step.next, next_url), status_code=303)
+    _cookie(response, PENDING_COOKIE, step.ticket, path="/auth", max_age=PENDING_SECONDS)
+    return response
+
+
+# --- /auth/login --------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    if request.method == "POST":
+        return await _login_post(request)
+    next_url = safe_next(request.query_params.get("next"))
+    if await actor_of(request) is not None:
+        return RedirectResponse(next_url, status_code=303)
+    if await _db(operators.operator_count, write=False) == 0:
+        return RedirectResponse("/auth/setup", status_code=303)
+    step = request.query_params.get("step", "")
+    ticket = request.cookies.get(PENDING_COOKIE, "")
+    username = auth.read_ticket(ticket) if step in ("code", "enrol") else None
+    if step in ("code", "enrol") and username is None:
+        return password_page(
+            request, next_url, message="The sign-in took too long; enter your password again."
+        )
+    if username is None:
+        return password_page(request, next_url)
+    if step == "code":
+        return code_page(request, next_url, username=username)
+    try:
+        secret, _uri = await _db(auth.start_enrolment, ticket=ticket)
+    except CoreError as exc:
+        # Enrolled already: the code step is the way on.
+        return code_page(request, next_url, username=username, message=str(exc))
+    return enrol_page(request, next_url, username=username, secret=secret)
+
+
+async def _login_post(request: Request) -> Response:
+    form = await request.form()
+    next_url = safe_next(str(form.get("next", "")))
+    if not _csrf_ok(request, form):
+        return password_page(
+            request,
+            next_url,
+            message="The form expired or was not sent from this page; try again.",
+            status=403,
+        )
+    step = str(form.get("step", "password"))
+    if step == "password":
+        username = str(form.get("username", ""))[:64]
+        result = await _db(auth.check_password, username=username, password=str(form.get("password", "")))
+        if not result.ok:
+            return password_page(request, next_url, message=result.message, username=username.strip().lower())
+        return _to_step(result, next_url)
+
+    ticket = request.cookies.get(PENDING_COOKIE, "")
+    result = await _db(auth.check_code, ticket=ticket, code=str(form.get("code", ""))[:20])
+    if result.ok:
+        response = RedirectResponse(next_url, status_code=303)
+        _cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
+        _clear(response, PENDING_COOKIE, "/auth")
+        return response
+    username = auth.read_ticket(ticket)
+    if username is None:
+        return password_page(request, next_url, message=result.message)
+    secret = str(form.get("secret", ""))
+    if step == "enrol" and secret:
+        # The key shown is the one just stored (the field only redraws it; the code is
+        # checked against the database).
+        return enrol_page(request, next_url, username=username, secret=secret[:64], message=result.message)
+    return code_page(request, next_url, username=username, message=result.message)
+
+
+# --- /auth/logout -------------------------------------------------------------------------
+
+
+async def logout(request: Request) -> Response:
+    # GET as well as POST: the dashboard's "Sign out" is a link. SameSite=Strict keeps
+    # another site from sending the cookie along, so it cannot sign anyone out.
+    token = token_from_cookie(request.cookies.get(SESSION_COOKIE))
+    if token is not None:
+        await _db(auth.end_session, token)
+    response = RedirectResponse("/auth/login", status_code=303)
+    _clear(response, SESSION_COOKIE, "/")
+    _clear(response, PENDING_COOKIE, "/auth")
+    return response
+
+
+# --- /auth/setup --------------------------------------------------------------------------
+
+# The first operator of an empty database may be made by a "system" actor (core.operators).
+SETUP_ACTOR = Actor(name="first-run setup", role="system")
+
+
+def _create_first_admin(
+    session: Any, *, username: str, display_name: str, password: str
+) -> auth.SignInStep | None:
+    """The first administrator and a pending ticket for its enrolment, or None when operators exist."""
+    if operators.operator_count(session) > 0:
+        return None
+    operators.add_operator(
+        session,
+        actor=SETUP_ACTOR,
+        username=username,
+        role="admin",
+        password=password,
+        display_name=display_name,
+    )
+    return auth.check_password(session, username=username, password=password)
+
+
+async def setup(request: Request) -> Response:
+    if request.method == "GET":
+        if await _db(operators.operator_count, write=False) > 0:
+            return _not_found()
+        return setup_page(request)
+    form = await request.form()
+    username = str(form.get("username", ""))[:64]
+    display_name = str(form.get("display_name", ""))[:200]
+    if not _csrf_ok(request, form):
+        return setup_page(request, message="The form expired or was not sent from this page; try again.")
+    password = str(form.get("password", ""))
+    if password != str(form.get("confirm", "")):
+        return setup_page(
+            request,
+            message="The two passwords differ; type them again.",
+            username=username,
+            display_name=display_name,
+        )
+    try:
+        result = await _db(
+            _create_first_admin, username=username, display_name=display_name, password=password
+        )
+    except CoreError as exc:
+        return setup_page(request, message=str(exc), username=username, display_name=display_name)
+    if result is None:
+        return _not_found()
+    return _to_step(result, "/")
+
+
+app = st.App(
+    "dashboard.py",
+    routes=[
+        Route("/auth/login", login, methods=["GET", "POST"]),
+        Route("/auth/logout", logout, methods=["GET", "POST"]),
+        Route("/auth/setup", setup, methods=["GET", "POST"]),
+    ],
+    middleware=[Middleware(SessionGate)],
+)
+
+__all__ = ["SessionGate", "app"]

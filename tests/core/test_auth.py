@@ -1,0 +1,285 @@
+"""core.auth against a real SQLite file: password, code, enrolment, throttling and sessions."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+
+from core import auth, totp
+from core.crypto import decrypt_secret, token_digest
+from core.db import get_engine, session_scope
+from core.errors import BadInput
+from core.models import AuditEvent, LoginFailure, Operator, OperatorSession, utcnow
+from tests.factories import PASSWORD, make_operator
+
+
+@pytest.fixture
+def eng(sqlite_url: str) -> Engine:
+    return get_engine(sqlite_url)
+
+
+@pytest.fixture
+def secret(eng: Engine) -> str:
+    """An enrolled operator "olga" (support) and her authenticator's secret."""
+    s_ = totp.new_secret()
+    with session_scope(eng, write=True) as s:
+        make_operator(s, "olga", "support", secret=s_)
+    return s_
+
+
+def password(eng: Engine, username: str = "olga", pw: str = PASSWORD) -> auth.SignInStep:
+    with session_scope(eng, write=True) as s:
+        return auth.check_password(s, username=username, password=pw)
+
+
+def code(eng: Engine, ticket: str, given: str, now: float | None = None) -> auth.SignInStep:
+    with session_scope(eng, write=True) as s:
+        return auth.check_code(s, ticket=ticket, code=given, now=now)
+
+
+def events(eng: Engine, action: str | None = None) -> list[AuditEvent]:
+    with session_scope(eng) as s:
+        q = select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            q = q.where(AuditEvent.action == action)
+        return list(s.scalars(q))
+
+
+def failures(eng: Engine) -> int:
+    with session_scope(eng) as s:
+        return s.scalar(select(func.count()).select_from(LoginFailure))
+
+
+def signed_in(eng: Engine, secret: str) -> str:
+    step = password(eng)
+    assert step.ok
+    done = code(eng, step.ticket, totp.current_code(secret))
+    assert done.ok, done.message
+    return done.token
+
+
+# --- the password step ----------------------------------------------------------------------
+
+
+def test_right_password_gives_a_ticket_for_the_code_step(eng, secret):
+    step = password(eng, "  OLGA ")
+    assert step.ok and step.next == "code" and step.token == ""
+    assert auth.read_ticket(step.ticket) == "olga"
+    assert failures(eng) == 0 and events(eng) == []
+
+
+@pytest.mark.parametrize(("username", "pw"), [("olga", "wrong password"), ("nobody", PASSWORD), ("", "")])
+def test_wrong_password_or_unknown_name_is_one_message_and_an_audit_event(eng, secret, username, pw):
+    step = password(eng, username, pw)
+    assert not step.ok and step.ticket == "" and step.message == "Wrong username, password or code."
+    assert failures(eng) == 1
+    (event,) = events(eng)
+    assert event.action == "operator.sign_in_failed" and event.after == {"step": "password"}
+    assert PASSWORD not in str(event.after) and "wrong password" not in f"{event.after} {event.reason}"
+
+
+def test_deactivated_operator_cannot_sign_in(eng, secret):
+    with session_scope(eng, write=True) as s:
+        s.execute(update(Operator).where(Operator.username == "olga").values(active=False))
+    assert not password(eng).ok
+
+
+def test_ticket_is_signed_and_lasts_five_minutes():
+    t0 = 1_700_000_000.0
+    ticket = auth.make_ticket("olga", now=t0)
+    assert auth.read_ticket(ticket, now=t0 + 299) == "olga"
+    assert auth.read_ticket(ticket, now=t0 + 301) is None
+    assert auth.read_ticket(ticket.replace("olga", "admin", 1), now=t0) is None
+    assert auth.read_ticket("olga|1700000000|00", now=t0) is None
+    assert auth.read_ticket("", now=t0) is None
+
+
+# --- the code step --------------------------------------------------------------------------
+
+
+def test_right_code_opens_a_session(eng, secret):
+    token = signed_in(eng, secret)
+    with session_scope(eng) as s:
+        row = s.scalars(select(OperatorSession)).one()
+        assert row.token_hash == token_digest(token) and token not in row.token_hash
+        op = s.scalars(select(Operator).where(Operator.username == "olga")).one()
+        assert op.last_sign_in_at is not None
+        actor = auth.session_actor(s, token, touch=False)
+    assert (actor.name, actor.role) == ("olga", "support")
+    assert [e.action for e in events(eng)] == ["operator.sign_in"]
+
+
+def test_wrong_code_fails_and_is_counted(eng, secret):
+    step = password(eng)
+    good = totp.current_code(secret)
+    r = code(eng, step.ticket, f"{(int(good) + 1) % 1_000_000:06d}")
+    assert not r.ok and r.token == "" and "not valid" in r.message
+    assert failures(eng) == 1
+    assert events(eng)[-1].after == {"step": "code"}
+
+
+def test_malformed_code_says_what_is_wrong(eng, secret):
+    r = code(eng, password(eng).ticket, "12a456")
+    assert not r.ok and "exactly 6 digits" in r.message
+
+
+def test_replayed_and_older_codes_are_refused(eng, secret):
+    now = time.time()
+    ticket = auth.make_ticket("olga", now=now)  # stamped at the same fixed "now" as the checks
+    assert code(eng, ticket, totp.current_code(secret, now), now=now).ok
+    # RFC 6238 §5.2: the same code (step) once only; the step before it is older still.
+    assert not code(eng, ticket, totp.current_code(secret, now), now=now).ok
+    assert not code(eng, ticket, totp.current_code(secret, now - 30), now=now).ok
+    assert code(eng, ticket, totp.current_code(secret, now + 30), now=now).ok
+
+
+def test_stale_or_forged_ticket_is_refused(eng, secret):
+    stale = auth.make_ticket("olga", now=time.time() - 301)
+    assert "took too long" in code(eng, stale, totp.current_code(secret)).message
+    assert "took too long" in code(eng, "olga|1|x", totp.current_code(secret)).message
+
+
+# --- throttling -----------------------------------------------------------------------------
+
+
+def test_sixth_attempt_within_15_minutes_waits(eng, secret):
+    for _ in range(5):
+        assert not password(eng, pw="guess").ok
+    sixth = password(eng)  # the right password, but throttled
+    assert not sixth.ok and sixth.ticket == ""
+    with session_scope(eng) as s:
+        until = totp.throttled_until(s, "operator:olga")
+    assert (
+        f"until {until:%H:%M} UTC" in sixth.message and "Too many failed attempts for olga" in sixth.message
+    )
+    assert failures(eng) == 5  # a throttled attempt is not counted again
+    # The code step is throttled as well, even with a valid ticket.
+    assert "Too many" in code(eng, auth.make_ticket("olga"), totp.current_code(secret)).message
+
+
+def test_throttle_window_passes(eng, secret):
+    for _ in range(5):
+        password(eng, pw="guess")
+    with session_scope(eng, write=True) as s:
+        s.execute(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+    assert password(eng).ok
+
+
+def test_success_clears_the_failures(eng, secret):
+    for _ in range(3):
+        password(eng, pw="guess")
+    signed_in(eng, secret)
+    assert failures(eng) == 0
+
+
+def test_throttle_is_per_username(eng, secret):
+    with session_scope(eng, write=True) as s:
+        make_operator(s, "other", "analyst", secret=totp.new_secret())
+    for _ in range(5):
+        password(eng, pw="guess")
+    assert password(eng, "other").ok
+
+
+# --- enrolment ------------------------------------------------------------------------------
+
+
+def test_operator_without_authenticator_enrols(eng):
+    with session_scope(eng, write=True) as s:
+        make_operator(s, "newbie", "analyst")
+    step = password(eng, "newbie")
+    assert step.ok and step.next == "enrol"
+    with session_scope(eng, write=True) as s:
+        secret, uri = auth.start_enrolment(s, ticket=step.ticket)
+    assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri and "issuer=MAC" in uri
+    with session_scope(eng) as s:
+        op = s.scalars(select(Operator).where(Operator.username == "newbie")).one()
+        assert not op.totp_confirmed and decrypt_secret(op.totp_secret) == secret
+        assert secret not in op.totp_secret  # encrypted at rest
+    assert not code(eng, step.ticket, "000000" if totp.current_code(secret) != "000000" else "111111").ok
+    done = code(eng, step.ticket, totp.current_code(secret))
+    assert done.ok
+    assert [e.action for e in events(eng)][-2:] == ["operator.totp_enrolled", "operator.sign_in"]
+    assert password(eng, "newbie").next == "code"
+
+
+def test_enrolled_operator_cannot_enrol_again(eng, secret):
+    step = password(eng)
+    with session_scope(eng, write=True) as s, pytest.raises(BadInput, match="authenticator already"):
+        auth.start_enrolment(s, ticket=step.ticket)
+
+
+def test_enrolment_needs_a_valid_ticket(eng):
+    with session_scope(eng, write=True) as s, pytest.raises(BadInput, match="took too long"):
+        auth.start_enrolment(s, ticket="nobody|1|x")
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def _age(eng: Engine, token: str, minutes: float) -> None:
+    with session_scope(eng, write=True) as s:
+        s.execute(
+            update(OperatorSession)
+            .where(OperatorSession.token_hash == token_digest(token))
+            .values(last_seen_at=utcnow() - timedelta(minutes=minutes))
+        )
+
+
+def _last_seen(eng: Engine, token: str):
+    with session_scope(eng) as s:
+        return s.scalars(
+            select(OperatorSession.last_seen_at).where(OperatorSession.token_hash == token_digest(token))
+        ).one()
+
+
+def test_session_idle_30_minutes_ends(eng, secret):
+    token = signed_in(eng, secret)
+    _age(eng, token, 29)
+    with session_scope(eng, write=True) as s:
+        assert auth.session_actor(s, token) is not None  # and the visit is recorded
+    assert utcnow() - _last_seen(eng, token).replace(tzinfo=utcnow().tzinfo) < timedelta(minutes=1)
+    _age(eng, token, 31)
+    with session_scope(eng, write=True) as s:
+        assert auth.session_actor(s, token) is None
+
+
+def test_touch_writes_at_most_every_30_seconds(eng, secret):
+    token = signed_in(eng, secret)
+    before = _last_seen(eng, token)
+    with session_scope(eng, write=True) as s:
+        auth.session_actor(s, token)
+    assert _last_seen(eng, token) == before
+
+
+def test_unknown_or_missing_token_is_no_one(eng, secret):
+    signed_in(eng, secret)
+    with session_scope(eng) as s:
+        assert auth.session_actor(s, "made-up", touch=False) is None
+        assert auth.session_actor(s, "", touch=False) is None
+        assert auth.session_actor(s, None, touch=False) is None
+
+
+def test_sign_out_ends_the_session(eng, secret):
+    token = signed_in(eng, secret)
+    with session_scope(eng, write=True) as s:
+        auth.end_session(s, token)
+    with session_scope(eng) as s:
+        assert auth.session_actor(s, token, touch=False) is None
+        assert s.scalars(select(OperatorSession.ended_at)).one() is not None
+    assert events(eng)[-1].action == "operator.sign_out"
+    with session_scope(eng, write=True) as s:
+        auth.end_session(s, token)  # twice is harmless, and not audited twice
+        auth.end_session(s, None)
+    assert len(events(eng, "operator.sign_out")) == 1
+
+
+def test_deactivation_ends_open_sessions(eng, secret):
+    token = signed_in(eng, secret)
+    with session_scope(eng, write=True) as s:
+        s.execute(update(Operator).where(Operator.username == "olga").values(active=False))
+    with session_scope(eng) as s:
+        assert auth.session_actor(s, token, touch=False) is None

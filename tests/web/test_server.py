@@ -1,0 +1,585 @@
+"""The web adapter (server.py) through the real server: ``streamlit run server.py`` in a subprocess.
+
+Each server gets its own SQLite file, made by ``python -m core init``; operators come from
+``python -m core operators add`` (and, where a test needs many quick sign-ins, from the
+factories, straight into the same file). The HTTP client is ``requests`` (a Streamlit
+dependency) with redirects followed by hand, so every hop is checked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pyotp
+import pytest
+import requests
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
+
+from core import totp
+from core.auth import PENDING_COOKIE, SESSION_COOKIE
+from core.crypto import token_digest
+from core.db import get_engine, session_scope
+from core.models import AuditEvent, Operator, OperatorSession, utcnow
+from tests.factories import PASSWORD, make_operator
+from web_session import CSRF_COOKIE, cookie_value, is_page_path, is_public_path, safe_next, token_from_cookie
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = str(ROOT / ".venv" / "bin" / "python")
+STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
+
+pytestmark = pytest.mark.slow
+
+
+# --- the pure helpers of web_session (no server) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/users", "/users"),
+        ("/users?user=a%40b.example.com", "/users?user=a%40b.example.com"),
+        ("/", "/"),
+        (None, "/"),
+        ("", "/"),
+        ("//evil.example.com/x", "/"),
+        ("/\\evil.example.com", "/"),
+        ("https://evil.example.com/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("users", "/"),
+        ("/users\r\nSet-Cookie: x=1", "/"),
+        ("/auth/logout", "/"),
+        ("/auth", "/"),
+    ],
+)
+def test_safe_next_keeps_only_paths_of_this_site(given, expected):
+    assert safe_next(given) == expected
+
+
+def test_token_from_cookie_takes_only_signed_values():
+    value = cookie_value("abc-DEF_123")
+    assert token_from_cookie(value) == "abc-DEF_123"
+    assert token_from_cookie("abc-DEF_123") is None  # a bare token is a forgery
+    assert token_from_cookie(value[:-1] + ("0" if value[-1] != "0" else "1")) is None
+    assert token_from_cookie("other." + value.rpartition(".")[2]) is None
+    assert token_from_cookie("") is None
+    assert token_from_cookie(None) is None
+    assert token_from_cookie("x" * 600) is None
+
+
+def test_gate_paths():
+    for public in (
+        "/auth/login",
+        "/auth/setup",
+        "/_stcore/health",
+        "/_stcore/host-config",
+        "/static/js/a.js",
+    ):
+        assert is_public_path(public), public
+    for private in ("/", "/users", "/_stcore/stream", "/_stcore/metrics", "/media/x.png", "/app/static/a"):
+        assert not is_public_path(private), private
+    assert is_page_path("/users") and is_page_path("/")
+    assert not is_page_path("/_stcore/stream") and not is_page_path("/media/x.png")
+
+
+# --- the real server --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.url = f"sqlite:///{tmp}/mac.db"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "MAC_DATA_DIR": str(tmp),
+            # The key of this test process (tests/conftest.py), so both sides sign alike.
+            "MAC_SECRET_KEY": os.environ["MAC_SECRET_KEY"],
+            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        }
+        self.env.pop("MAC_SESSION_IDLE_MINUTES", None)
+        self.proc: subprocess.Popen | None = None
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [PY, "-m", "core", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=self.env,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        log = (self.tmp / "server.log").open("w")
+        self.proc = subprocess.Popen(
+            [STREAMLIT, "run", "server.py", "--server.port", str(self.port), "--server.headless", "true"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"the server exited: {(self.tmp / 'server.log').read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.base}/_stcore/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        pytest.fail(
+            f"the server did not answer /_stcore/health: {(self.tmp / 'server.log').read_text()[-2000:]}"
+        )
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def engine(self) -> Engine:
+        return get_engine(self.url)
+
+
+def _start(tmp: Path) -> Server:
+    if not (ROOT / "dashboard.py").exists():
+        pytest.skip("dashboard.py is not there yet; server.py serves it")
+    server = Server(tmp)
+    init = server.cli("init")
+    assert init.returncode == 0, init.stderr
+    return server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    s = _start(tmp_path_factory.mktemp("web"))
+    first = s.cli("operators", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert first.returncode == 0, first.stderr
+    for name, role in (("sam", "support"), ("ana", "analyst")):
+        added = s.cli(
+            "operators",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--actor",
+            "admin",
+            stdin=PASSWORD + "\n",
+        )
+        assert added.returncode == 0, added.stderr
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+class Client:
+    """A browser-like client: a cookie jar, and every redirect checked by the test."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.http.get(self.base + path, allow_redirects=False, timeout=10, **kw)
+
+    def post(self, path: str, data: dict, **kw) -> requests.Response:
+        return self.http.post(self.base + path, data=data, allow_redirects=False, timeout=10, **kw)
+
+    def cookie(self, name: str) -> str | None:
+        return self.http.cookies.get(name)
+
+    def submit(self, page: requests.Response, path: str, **fields: str) -> requests.Response:
+        """Post a form of ``page`` with its hidden fields and ``fields``."""
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+        data = {k: unescape(v) for k, v in hidden.items()}
+        data.update(fields)
+        return self.post(path, data)
+
+
+def location(response: requests.Response) -> str:
+    assert response.status_code in (302, 303, 307), (response.status_code, response.text[:500])
+    return response.headers["location"]
+
+
+def fresh_operator(server: Server, username: str, role: str = "support") -> str:
+    """An operator with a known authenticator secret (factories: quick, many per module)."""
+    secret = totp.new_secret()
+    with session_scope(server.engine, write=True) as s:
+        make_operator(s, username, role, secret=secret)
+    return secret
+
+
+def password_step(client: Client, username: str, password: str = PASSWORD, next_path: str = "/"):
+    page = client.get(f"/auth/login?next={quote(next_path)}")
+    assert page.status_code == 200
+    return client.submit(page, "/auth/login", username=username, password=password)
+
+
+def sign_in(client: Client, username: str, secret: str, *, next_path: str = "/", offset: int = 0):
+    """The whole flow; returns the code step's response (303 to ``next`` on success)."""
+    step = password_step(client, username, next_path=next_path)
+    code_page = client.get(location(step))
+    assert "Enter your code" in code_page.text
+    return client.submit(code_page, "/auth/login", code=totp.current_code(secret, time.time() + offset))
+
+
+def audit(server: Server, username: str) -> list[AuditEvent]:
+    with session_scope(server.engine) as s:
+        return list(
+            s.scalars(select(AuditEvent).where(AuditEvent.object_key == username).order_by(AuditEvent.id))
+        )
+
+
+# --- the gate -------------------------------------------------------------------------------
+
+
+def test_signed_out_page_goes_to_sign_in_with_next(server):
+    c = Client(server.base)
+    assert location(c.get("/")) == "/auth/login?next=%2F"
+    assert (
+        location(c.get("/users?user=a%40b.example.com"))
+        == "/auth/login?next=%2Fusers%3Fuser%3Da%2540b.example.com"
+    )
+    assert c.get("/_stcore/metrics").status_code == 403
+    assert c.post("/", {}).status_code == 403
+    # What the sign-in page itself needs (nothing) and the health checks stay open.
+    assert c.get("/_stcore/health").status_code == 200
+    assert c.get("/_stcore/host-config").status_code == 200
+    assert c.get("/favicon.png").status_code == 200
+
+
+def test_login_page_is_self_contained_with_a_strict_policy(server):
+    page = Client(server.base).get("/auth/login")
+    assert page.status_code == 200
+    assert "MAC Security Console" in page.text and 'name="password"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert "<script" not in page.text and "http://" not in page.text and "https://" not in page.text
+    assert page.headers["cache-control"] == "no-store"
+    csrf = page.headers["set-cookie"]
+    assert CSRF_COOKIE in csrf and "HttpOnly" in csrf and "SameSite=strict" in csrf
+
+
+def test_websocket_refused_without_a_session(server):
+    with pytest.raises(InvalidStatus) as err:
+        ws_connect(f"ws://127.0.0.1:{server.port}/_stcore/stream", open_timeout=10).close()
+    assert err.value.response.status_code == 403
+
+
+def test_websocket_opens_with_a_session(server):
+    secret = fresh_operator(server, "ws-user")
+    c = Client(server.base)
+    assert location(sign_in(c, "ws-user", secret)) == "/"
+    cookie = f"{SESSION_COOKIE}={c.cookie(SESSION_COOKIE)}"
+    with ws_connect(
+        f"ws://127.0.0.1:{server.port}/_stcore/stream",
+        additional_headers={"Cookie": cookie, "Origin": server.base},
+        subprotocols=["streamlit"],
+        open_timeout=10,
+    ) as ws:
+        assert ws.response.status_code == 101
+
+
+def test_direct_link_lands_on_its_page_after_sign_in(server):
+    secret = fresh_operator(server, "linker")
+    c = Client(server.base)
+    to_login = location(c.get("/users"))
+    assert to_login == "/auth/login?next=%2Fusers"
+    login = c.get(to_login)
+    assert 'name="next" value="/users"' in login.text
+    step = c.submit(login, "/auth/login", username="linker", password=PASSWORD)
+    assert parse_qs(urlsplit(location(step)).query) == {"step": ["code"], "next": ["/users"]}
+    pending = step.headers["set-cookie"]
+    assert PENDING_COOKIE in pending and "HttpOnly" in pending and "Max-Age=300" in pending
+    done = c.submit(c.get(location(step)), "/auth/login", code=totp.current_code(secret))
+    assert location(done) == "/users"
+    session_cookie = done.headers["set-cookie"]
+    assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie and "Path=/" in session_cookie
+    landed = c.get("/users")
+    assert landed.status_code == 200 and '<div id="root">' in landed.text.replace("'", '"')
+
+
+def test_open_redirect_is_refused(server):
+    secret = fresh_operator(server, "redirected")
+    c = Client(server.base)
+    assert location(sign_in(c, "redirected", secret, next_path="//evil.example.com/")) == "/"
+
+
+def test_forged_cookie_is_refused(server):
+    c = Client(server.base)
+    c.http.cookies.set(SESSION_COOKIE, "made-up-token.0123abcd")
+    assert location(c.get("/")).startswith("/auth/login")
+    # A real token with a wrong signature is refused too (before any lookup).
+    secret = fresh_operator(server, "forger")
+    c2 = Client(server.base)
+    sign_in(c2, "forger", secret)
+    token = token_from_cookie(c2.cookie(SESSION_COOKIE))
+    assert token
+    c.http.cookies.set(SESSION_COOKIE, f"{token}.{'0' * 64}")
+    assert location(c.get("/")).startswith("/auth/login")
+    c.http.cookies.set(SESSION_COOKIE, token)
+    assert location(c.get("/")).startswith("/auth/login")
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+
+def test_wrong_password(server):
+    fresh_operator(server, "wrongpw")
+    c = Client(server.base)
+    r = password_step(c, "wrongpw", password="not the password")
+    assert r.status_code == 200
+    assert "Wrong username, password or code." in r.text
+    assert c.cookie(PENDING_COOKIE) is None
+    assert location(c.get("/")).startswith("/auth/login")
+
+
+def test_unknown_operator_reads_like_a_wrong_password(server):
+    r = password_step(Client(server.base), "nobody-here")
+    assert "Wrong username, password or code." in r.text
+
+
+def test_wrong_code_then_right_code(server):
+    secret = fresh_operator(server, "wrongcode")
+    c = Client(server.base)
+    page = c.get(location(password_step(c, "wrongcode")))
+    good = totp.current_code(secret)
+    bad = f"{(int(good) + 1) % 1_000_000:06d}"
+    r = c.submit(page, "/auth/login", code=bad)
+    assert r.status_code == 200 and "That code is not valid" in r.text
+    assert c.cookie(SESSION_COOKIE) is None
+    assert "exactly 6 digits" in c.submit(page, "/auth/login", code="12ab").text
+    assert location(c.submit(page, "/auth/login", code=good)) == "/"
+
+
+def test_replayed_code_is_refused(server):
+    secret = fresh_operator(server, "replayer")
+    code = totp.current_code(secret)
+    first = Client(server.base)
+    page = first.get(location(password_step(first, "replayer")))
+    assert location(first.submit(page, "/auth/login", code=code)) == "/"
+    second = Client(server.base)
+    page = second.get(location(password_step(second, "replayer")))
+    r = second.submit(page, "/auth/login", code=code)
+    assert r.status_code == 200 and "That code is not valid" in r.text
+    assert second.cookie(SESSION_COOKIE) is None
+
+
+def test_sixth_attempt_within_15_minutes_is_throttled(server):
+    fresh_operator(server, "throttled")
+    c = Client(server.base)
+    for _ in range(5):
+        assert "Wrong username, password or code." in password_step(c, "throttled", password="guess").text
+    r = password_step(c, "throttled")  # the right password, but too late
+    assert "Too many failed attempts for throttled" in r.text
+    with session_scope(server.engine) as s:
+        until = totp.throttled_until(s, "operator:throttled")
+    assert until is not None and timedelta(minutes=14) < until - utcnow() <= timedelta(minutes=15)
+    assert f"until {until:%H:%M} UTC" in r.text
+    assert c.cookie(PENDING_COOKIE) is None
+    # A reload (a new browser) does not reset the count: it lives in the database.
+    assert "Too many failed attempts" in password_step(Client(server.base), "throttled").text
+
+
+def test_enrolment_for_an_operator_without_authenticator(server):
+    c = Client(server.base)
+    step = password_step(c, "sam", next_path="/brands")
+    assert parse_qs(urlsplit(location(step)).query)["step"] == ["enrol"]
+    page = c.get(location(step))
+    assert page.status_code == 200 and "Set up your authenticator" in page.text
+    assert "<svg" in page.text  # the QR code, inline
+    shown = re.search(r'<div class="secret" id="secret">([A-Z2-7 ]+)</div>', page.text)
+    assert shown, page.text[:2000]
+    secret = shown.group(1).replace(" ", "")
+    wrong = c.submit(page, "/auth/login", code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    assert "That code is not valid" in wrong.text and secret[:4] in wrong.text  # the same key, again
+    done = c.submit(page, "/auth/login", code=pyotp.TOTP(secret).now())
+    assert location(done) == "/brands"
+    assert c.get("/brands").status_code == 200
+    # The command line now shows the same authenticator's code.
+    shown_code = server.cli("operators", "totp", "sam")
+    assert shown_code.returncode == 0, shown_code.stderr
+    now = time.time()
+    assert shown_code.stdout.strip() in {totp.current_code(secret, now + d) for d in (-30, 0, 30)}
+    with session_scope(server.engine) as s:
+        op = s.scalars(select(Operator).where(Operator.username == "sam")).one()
+        assert op.totp_confirmed and op.last_sign_in_at is not None
+    assert [e.action for e in audit(server, "sam")][-2:] == ["operator.totp_enrolled", "operator.sign_in"]
+
+
+def test_an_enrolled_operator_cannot_enrol_again(server):
+    secret = fresh_operator(server, "enrolled")
+    c = Client(server.base)
+    step = password_step(c, "enrolled")
+    page = c.get("/auth/login?step=enrol&next=%2F")
+    assert "has an authenticator already" in page.text and "<svg" not in page.text
+    assert location(c.submit(page, "/auth/login", code=totp.current_code(secret))) == "/"
+    assert "step=code" in location(step)
+
+
+def test_form_without_the_csrf_token_is_refused(server):
+    fresh_operator(server, "csrf-user")
+    c = Client(server.base)
+    c.get("/auth/login")
+    r = c.post(
+        "/auth/login", {"step": "password", "username": "csrf-user", "password": PASSWORD, "csrf": "x"}
+    )
+    assert r.status_code == 403 and "The form expired" in r.text
+    bare = requests.post(
+        server.base + "/auth/login", data={"step": "password"}, allow_redirects=False, timeout=10
+    )
+    assert bare.status_code == 403
+
+
+def test_pending_ticket_is_needed_for_the_code_step(server):
+    c = Client(server.base)
+    page = c.get("/auth/login?step=code")
+    assert "took too long" in page.text
+    r = c.submit(c.get("/auth/login"), "/auth/login", step="code", code="123456")
+    assert "took too long" in r.text and c.cookie(SESSION_COOKIE) is None
+
+
+def test_sign_out_ends_the_session(server):
+    secret = fresh_operator(server, "leaver")
+    c = Client(server.base)
+    sign_in(c, "leaver", secret)
+    old = c.cookie(SESSION_COOKIE)
+    assert c.get("/").status_code == 200
+    out = c.get("/auth/logout")
+    assert location(out) == "/auth/login"
+    assert f'{SESSION_COOKIE}="";' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    other = Client(server.base)
+    other.http.cookies.set(SESSION_COOKIE, old)
+    assert location(other.get("/")).startswith("/auth/login")
+    with session_scope(server.engine) as s:
+        row = s.scalars(
+            select(OperatorSession).where(OperatorSession.token_hash == token_digest(token_from_cookie(old)))
+        ).one()
+        assert row.ended_at is not None
+    assert audit(server, "leaver")[-1].action == "operator.sign_out"
+
+
+def test_idle_session_expires(server):
+    secret = fresh_operator(server, "idler")
+    c = Client(server.base)
+    sign_in(c, "idler", secret)
+    assert c.get("/").status_code == 200
+    token = token_from_cookie(c.cookie(SESSION_COOKIE))
+    with session_scope(server.engine, write=True) as s:
+        s.execute(
+            update(OperatorSession)
+            .where(OperatorSession.token_hash == token_digest(token))
+            .values(last_seen_at=utcnow() - timedelta(minutes=31))
+        )
+    assert location(c.get("/")).startswith("/auth/login")
+    with pytest.raises(InvalidStatus):
+        ws_connect(
+            f"ws://127.0.0.1:{server.port}/_stcore/stream",
+            additional_headers={"Cookie": f"{SESSION_COOKIE}={c.cookie(SESSION_COOKIE)}"},
+            open_timeout=10,
+        ).close()
+
+
+def test_signed_in_visit_to_login_goes_on(server):
+    secret = fresh_operator(server, "returner")
+    c = Client(server.base)
+    sign_in(c, "returner", secret)
+    assert location(c.get("/auth/login?next=%2Freports")) == "/reports"
+
+
+def test_sign_ins_are_audited_without_secrets(server):
+    secret = fresh_operator(server, "audited")
+    c = Client(server.base)
+    password_step(c, "audited", password="wrong-password-123")
+    page = c.get(location(password_step(c, "audited")))
+    good = totp.current_code(secret)
+    bad = f"{(int(good) + 7) % 1_000_000:06d}"
+    c.submit(page, "/auth/login", code=bad)
+    c.submit(page, "/auth/login", code=good)
+    events = audit(server, "audited")
+    assert [e.action for e in events] == [
+        "operator.sign_in_failed",
+        "operator.sign_in_failed",
+        "operator.sign_in",
+    ]
+    assert [e.after for e in events[:2]] == [{"step": "password"}, {"step": "code"}]
+    text = " ".join(f"{e.before} {e.after} {e.reason} {e.object_key} {e.actor}" for e in events)
+    for secret_text in ("wrong-password-123", PASSWORD, good, bad, secret):
+        assert secret_text not in text
+
+
+# --- first run ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory) -> Iterator[Server]:
+    s = _start(tmp_path_factory.mktemp("web-empty"))
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+def test_first_run_setup_works_once(empty_server):
+    c = Client(empty_server.base)
+    assert location(c.get("/auth/login")) == "/auth/setup"
+    form = c.get("/auth/setup")
+    assert form.status_code == 200 and "Create the first administrator" in form.text
+    differ = c.submit(form, "/auth/setup", username="boss", password=PASSWORD, confirm="something else")
+    assert "The two passwords differ" in differ.text
+    short = c.submit(form, "/auth/setup", username="boss", password="short", confirm="short")
+    assert "at least 10 characters" in short.text
+    made = c.submit(
+        form, "/auth/setup", username="boss", display_name="The Boss", password=PASSWORD, confirm=PASSWORD
+    )
+    assert "step=enrol" in location(made)
+    enrol = c.get(location(made))
+    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', enrol.text).group(1)
+    assert location(c.submit(enrol, "/auth/login", code=pyotp.TOTP(secret).now())) == "/"
+    assert c.get("/").status_code == 200
+    # Once an operator exists the form is gone, for everyone.
+    assert c.get("/auth/setup").status_code == 404
+    later = Client(empty_server.base)
+    page = later.get("/auth/login")
+    again = later.submit(page, "/auth/setup", username="intruder", password=PASSWORD, confirm=PASSWORD)
+    assert again.status_code == 404
+    with session_scope(empty_server.engine) as s:
+        ops = s.scalars(select(Operator)).all()
+        assert [(o.username, o.role, o.display_name) for o in ops] == [("boss", "admin", "The Boss")]
+        created = s.scalars(select(AuditEvent).where(AuditEvent.action == "operator.created")).one()
+        assert created.actor == "first-run setup" and PASSWORD not in str(created.after)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-v"]))
