@@ -38,12 +38,12 @@ import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
-from core import auth, operators, totp
+from core import auth, exports, links, operators, totp
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import CoreError
@@ -501,9 +501,44 @@ async def setup(request: Request) -> Response:
     return _to_step(result, "/")
 
 
+async def download(request: Request) -> Response:
+    """A large CSV export, streamed from a server-side cursor (core.links, core.exports).
+
+    The gate has checked the session already; the link must also be genuine, fresh and
+    made for this operator. The CSV is produced in a worker thread chunk by chunk, so
+    other operators' pages stay responsive and memory stays flat.
+    """
+    actor = await actor_of(request)
+    try:
+        wanted = links.read_link(request.url.query, actor)
+        wanted.search()
+        audit_filter = wanted.audit_filter()
+    except CoreError as exc:
+        return PlainTextResponse(str(exc), status_code=403 if exc.exit_code == 1 else 400)
+    chunks = exports.iter_csv(
+        wanted.kind,
+        engine=get_engine(),
+        search=wanted.search(),
+        audit_filter=audit_filter,
+        by=wanted.by,
+        brand=wanted.brand or None,
+        bom=wanted.bom,
+    )
+    return StreamingResponse(
+        (chunk.encode("utf-8") for chunk in chunks),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{wanted.filename()}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 app = st.App(
     "dashboard.py",
     routes=[
+        Route(links.DOWNLOAD_PATH, download, methods=["GET"]),
         Route("/auth/login", login, methods=["GET", "POST"]),
         Route("/auth/logout", logout, methods=["GET", "POST"]),
         Route("/auth/setup", setup, methods=["GET", "POST"]),
