@@ -1,0 +1,1 @@
+"""Measurements of the console at scale: ``make bench`` (never part of ``make test``)."""
