@@ -1,0 +1,227 @@
+"""The pages' shared guard and small UI helpers. No query and no rule lives here.
+
+* ``require(action)`` — every page calls it first: the signed-in operator, or the script
+  stops with "You are signed out." (and a sign-in link) or with the role that is missing.
+  The core checks every write again (``core.operators.authorize``): hiding a control is a
+  courtesy.
+* ``engine()`` — the one engine, via ``st.cache_resource`` (keyed by the database URL, so a
+  test that points ``DATABASE_URL`` elsewhere gets its own).
+* ``load(fn, ...)`` — a read through a page's ``st.cache_data`` function, with a database that
+  is unreachable or busy answered by ``st.error`` and the next step instead of a traceback.
+* ``write(fn, **kwargs)`` — one write transaction around a core service; a ``CoreError`` comes
+  back as its sentence; every cached read is cleared after a write that succeeded.
+* formatting: ``num`` (12,345), ``pct`` (41.2 %), ``when`` (2025-01-31 14:05 UTC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import quote, urlsplit
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from core.auth import SESSION_COOKIE, session_actor
+from core.config import get_settings
+from core.db import get_engine, session_scope
+from core.errors import CoreError
+from core.operators import PERMISSIONS, ROLE_LABELS, Actor
+from web_session import token_from_cookie
+
+T = TypeVar("T")
+
+DB_BUSY = (
+    "The database is unreachable or busy right now. Wait a few seconds and reload the page; "
+    "if it goes on, check that the database is running (`make run` starts the demo one)."
+)
+NO_DATA = "No data yet. Load the demo data with `make run` or `python -m core seed`."
+TTL = 30  # seconds a cached read may be stale; every write clears the caches at once
+
+
+# --- the engine and sessions -----------------------------------------------------------------
+
+
+def db_url() -> str:
+    return get_settings().database_url
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return get_engine(url)
+
+
+def engine(url: str | None = None) -> Engine:
+    """The process's engine for ``url`` (the configured database by default)."""
+    return _engine(url or db_url())
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A short read-only session, for the pages' cached read functions."""
+    with session_scope(engine(url)) as session:
+        yield session
+
+
+def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a cached read; a database that cannot answer stops the page with the next step."""
+    try:
+        return fn(*args, **kwargs)
+    except OperationalError:
+        st.error(DB_BUSY, icon=":material/cloud_off:")
+        st.stop()
+
+
+def write(fn: Callable[..., T], **kwargs: Any) -> tuple[T | None, str | None]:
+    """Run ``fn(session, **kwargs)`` in one write transaction: (result, None) or (None, message).
+
+    The message is the core's own sentence (it says what to do next); nothing is changed
+    when one comes back. Every cached read is cleared after a write that succeeded.
+    """
+    try:
+        with session_scope(engine(), write=True) as session:
+            result = fn(session, **kwargs)
+    except CoreError as exc:
+        return None, str(exc)
+    except OperationalError:
+        return None, DB_BUSY
+    st.cache_data.clear()
+    return result, None
+
+
+# --- the guard -------------------------------------------------------------------------------
+
+
+def _token() -> str | None:
+    """The session token: the browser's cookie, else (page tests) ``auth_token`` in the state."""
+    raw = st.context.cookies.get(SESSION_COOKIE)
+    if isinstance(raw, str) and raw:  # (AppTest has no cookies)
+        # The signed cookie of server.py, <token>.<hmac>: a forged one is refused here.
+        return token_from_cookie(raw)
+    return st.session_state.get("auth_token")
+
+
+def _current_path() -> str:
+    url = st.context.url
+    path = urlsplit(url).path if url else ""
+    return path or "/"
+
+
+def _signed_out() -> NoReturn:
+    st.title("MAC Security Console")
+    st.info("You are signed out.", icon=":material/lock:")
+    st.link_button(
+        "Sign in",
+        f"/auth/login?next={quote(_current_path(), safe='/')}",
+        type="primary",
+        icon=":material/login:",
+    )
+    st.stop()
+
+
+def roles_that_may(action: str) -> str:
+    """'Support or Administrator': the operator roles that may do ``action``."""
+    labels = [ROLE_LABELS[r] for r in ROLE_LABELS if r in PERMISSIONS.get(action, frozenset())]
+    return " or ".join(labels) or "no operator"
+
+
+def require(action: str = "read", *, touch: bool = False) -> Actor:
+    """The signed-in operator, or stop the page (signed out, or a role that may not ``action``).
+
+    ``touch`` records the visit (``last_seen_at``, in a write transaction); the entry point
+    does it once a run, so the page's own call stays a read.
+    """
+    token = _token()
+    actor = None
+    if token:
+        try:
+            with session_scope(engine(), write=touch) as session:
+                actor = session_actor(session, token, touch=touch)
+        except OperationalError:
+            st.error(DB_BUSY, icon=":material/cloud_off:")
+            st.stop()
+    if actor is None:
+        _signed_out()
+    if not actor.can(action):
+        role = ROLE_LABELS.get(actor.role, actor.role)
+        st.error(
+            f"Your role ({role}) may not open this page; it needs the {roles_that_may(action)} role. "
+            "Ask an administrator if you need it.",
+            icon=":material/block:",
+        )
+        st.stop()
+    return actor
+
+
+def sidebar(actor: Actor) -> None:
+    """The operator badge and the sign-out link."""
+    with st.sidebar:
+        st.markdown(f":material/badge: **{actor.name}** · {ROLE_LABELS.get(actor.role, actor.role)}")
+        st.link_button("Sign out", "/auth/logout", icon=":material/logout:", width="stretch")
+
+
+def permission_help(actor: Actor, action: str) -> str | None:
+    """The help text of a write control the operator's role may not use (None when it may)."""
+    if actor.can(action):
+        return None
+    return f"Needs the {roles_that_may(action)} role (you are {ROLE_LABELS.get(actor.role, actor.role)})."
+
+
+# --- layout and formatting -------------------------------------------------------------------
+
+
+def header(title: str, purpose: str) -> None:
+    """Every page starts the same way: its title and one line saying what it is for."""
+    st.title(title)
+    st.caption(purpose)
+
+
+def flash(key: str) -> None:
+    """Show (once) the message a callback left in ``st.session_state[key]``: (kind, text)."""
+    message = st.session_state.pop(key, None)
+    if not message:
+        return
+    kind, text = message
+    if kind == "success":
+        st.toast(text, icon=":material/check_circle:")
+        st.success(text, icon=":material/check_circle:")
+    else:
+        st.error(text, icon=":material/error:")
+
+
+def num(value: int | float | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def rows(n: int, one: str = "row", many: str | None = None) -> str:
+    """'1 row', '12,345 rows'."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def when(value: datetime | None) -> str:
+    """A time as people read it, in UTC and saying so."""
+    if value is None:
+        return "never"
+    if value.tzinfo is None:  # the tables store UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def on_off(value: bool) -> str:
+    return "On" if value else "Off"
+
+
+ALL = "All brands"
+
+
+def brand_choice(value: str) -> str | None:
+    """The brand filter's value for core: None for "All brands"."""
+    return None if value in (None, ALL) else value

@@ -1,0 +1,104 @@
+"""Audit log: every write, who made it and when (UTC), filtered by operator, action, brand,
+user and date; exported as CSV through ``core.exports``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from itertools import islice
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _ui
+from core import audit, exports, operators, queries
+from core.audit import AuditFilter
+
+actor = _ui.require()
+url = _ui.db_url()
+LIMIT = 500
+CAP = 10_000
+ANYONE = "Anyone"
+ANY = "Any action"
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _choices(url: str) -> tuple[list[str], list[str]]:
+    with _ui.reading(url) as s:
+        return queries.brand_names(s), [o["username"] for o in operators.list_operators(s)]
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _events(url: str, f: AuditFilter) -> list[dict]:
+    with _ui.reading(url) as s:
+        return audit.list_events(s, f, limit=LIMIT)
+
+
+def _csv(url: str, f: AuditFilter) -> bytes:
+    chunks = exports.iter_csv("audit", engine=_ui.engine(url), audit_filter=f, chunk_rows=CAP)
+    try:
+        return "".join(islice(chunks, 2)).encode("utf-8")
+    finally:
+        chunks.close()
+
+
+_ui.header("Audit log", "Every change made in the console, by whom and when (UTC). Events are never edited.")
+brands, ops = _ui.load(_choices, url)
+c = st.columns(3)
+who = c[0].selectbox("Operator", [ANYONE, *ops, "cli"], key="audit_actor")
+action = c[1].selectbox(
+    "Action", [ANY, *audit.ACTIONS], key="audit_action", format_func=lambda a: audit.ACTIONS.get(a, a)
+)
+brand = _ui.brand_choice(c[2].selectbox("Brand", [_ui.ALL, *brands], key="audit_brand"))
+c = st.columns(2)
+user = c[0].text_input("User", key="audit_user", placeholder="the full address, e.g. ann@example.com")
+today = datetime.now(UTC).date()
+days = c[1].date_input(
+    "Dates (UTC)", value=(today - timedelta(days=30), today), key="audit_dates", help="Both days included."
+)
+since = until = None
+if isinstance(days, tuple | list) and days:
+    since = datetime.combine(days[0], time.min, tzinfo=UTC)
+    until = datetime.combine(days[-1], time.min, tzinfo=UTC) + timedelta(days=1)
+f = AuditFilter(
+    actor=None if who == ANYONE else who,
+    action=None if action == ANY else action,
+    brand=brand,
+    user_email=user.strip() or None,
+    since=since,
+    until=until,
+)
+st.session_state["audit_filter"] = f  # for the Reports page's audit download
+
+rows = _ui.load(_events, url, f)
+if not rows:
+    st.info(
+        "No event matches these filters. Widen the dates or clear a filter.", icon=":material/search_off:"
+    )
+else:
+    st.caption(
+        f"{len(rows):,} events"
+        + (f" (the newest {LIMIT}; narrow the filters or export)" if len(rows) >= LIMIT else "")
+    )
+    df = pd.DataFrame(rows)
+    df["action"] = df["action"].map(lambda a: audit.ACTIONS.get(a, a))
+    st.dataframe(
+        df[["at", "actor", "action", "object_key", "brand", "user", "reason", "before", "after"]],
+        hide_index=True,
+        key="audit_table",
+        column_config={
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "object_key": "Object",
+        },
+    )
+st.download_button(
+    "Download audit-log.csv",
+    data=lambda: _csv(url, f),
+    file_name="audit-log.csv",
+    mime="text/csv",
+    key="audit_download",
+    icon=":material/download:",
+    on_click="ignore",
+    disabled=not rows,
+    help=f"The events of these filters, newest first, at most {CAP:,}; "
+    "the whole log: `python -m core export audit --out FILE`.",
+)

@@ -1,0 +1,226 @@
+"""Brands: the switches of one brand with one Update (impact first), a bulk change, the history.
+
+The switches are toggles outside a form so the impact in words follows each flip; the
+version loaded with the brand is kept in ``brands_loaded`` and named on Update, so a
+colleague's save in between is refused with what changed (optimistic concurrency, core).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _ui
+from core import audit, brands
+from core.brands import SWITCH_LABELS, SWITCHES, SwitchChange
+
+actor = _ui.require()
+url = _ui.db_url()
+DENIED = _ui.permission_help(actor, "brand.update")
+NEEDS_2FA = "Means nothing while 2FA is off: turn on “Allow two-factor auth (2FA)” first."
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _list(url: str) -> list[dict]:
+    with _ui.reading(url) as s:
+        return brands.list_brands(s)
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _detail(url: str, name: str) -> dict:
+    with _ui.reading(url) as s:
+        return brands.brand_detail(s, name)
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _impact(url: str, name: str, change: SwitchChange) -> list[str]:
+    with _ui.reading(url) as s:
+        return brands.preview_impact(s, name, change).sentences
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _history(url: str, name: str) -> list[dict]:
+    with _ui.reading(url) as s:
+        return audit.list_events(s, audit.AuditFilter(brand=name), limit=20)
+
+
+def _load(name: str) -> None:
+    """Read the brand fresh (no cache: its version must be the stored one) into the form."""
+    with _ui.reading(url) as s:
+        d = brands.brand_detail(s, name)
+    st.session_state["brands_loaded"] = {
+        "name": d["name"],
+        "version": d["version"],
+        "switches": {k: d[k] for k in SWITCHES},
+    }
+    for k in SWITCHES:
+        st.session_state[f"brands_sw_{k}"] = d[k]
+
+
+def _change(loaded: dict) -> SwitchChange:
+    """The toggles that differ from the loaded brand (unchanged switches are left alone)."""
+    current = {k: st.session_state[f"brands_sw_{k}"] for k in SWITCHES}
+    if not current["allow_2fa"]:
+        current["allow_user_disable_2fa"] = loaded["switches"]["allow_user_disable_2fa"]
+    return SwitchChange(**{k: v for k, v in current.items() if v != loaded["switches"][k]})
+
+
+def _select(shown: list[str]) -> None:
+    rows = st.session_state["brands_table"].selection.rows
+    if rows:
+        st.query_params["brand"] = shown[rows[0]]
+
+
+def _update(name: str, version: int, change: SwitchChange) -> None:
+    _, error = _ui.write(brands.set_switches, actor=actor, name=name, change=change, expected_version=version)
+    if error:
+        st.session_state["brands_flash"] = ("error", error)
+        return
+    _load(name)
+    st.session_state["brands_flash"] = ("success", f"{name} updated.")
+
+
+def _bulk(names: list[str], change: SwitchChange, versions: dict[str, int]) -> None:
+    _, error = _ui.write(
+        brands.bulk_set_switches, actor=actor, names=names, change=change, expected_versions=versions
+    )
+    if error:
+        st.session_state["brands_bulk_flash"] = ("error", f"Nothing was changed. {error}")
+        return
+    st.session_state.pop("brands_loaded", None)
+    st.session_state["brands_bulk_flash"] = ("success", f"Updated {len(names)} brands.")
+
+
+_ui.header(
+    "Brands", "Each brand's 2FA and app-password switches, applied to the whole brand with one Update."
+)
+rows = _ui.load(_list, url)
+if not rows:
+    st.info(_ui.NO_DATA, icon=":material/database:")
+    st.stop()
+names = [r["name"] for r in rows]
+
+# --- the table -------------------------------------------------------------------------------
+find = st.text_input("Find a brand", key="brands_find", placeholder="any part of the name")
+table = pd.DataFrame(rows)
+if find.strip():
+    table = table[table["name"].str.contains(find.strip(), case=False, regex=False)]
+columns = {
+    "name": "Brand",
+    "allow_2fa": "2FA allowed",
+    "allow_user_disable_2fa": "Users may disable 2FA",
+    "allow_app_passwords": "App passwords allowed",
+    "users": "Users",
+    "pct_2fa": "2FA %",
+    "pct_app_passwords": "App passwords %",
+}
+st.dataframe(
+    table[list(columns)].rename(columns=columns),
+    hide_index=True,
+    key="brands_table",
+    on_select=partial(_select, table["name"].tolist()),
+    selection_mode="single-row",
+    column_config={
+        "Users": st.column_config.NumberColumn(format="localized"),
+        "2FA %": st.column_config.ProgressColumn(format="%.1f %%", min_value=0, max_value=100),
+        "App passwords %": st.column_config.ProgressColumn(format="%.1f %%", min_value=0, max_value=100),
+    },
+)
+st.caption(f"{len(table):,} of {len(rows):,} brands. Select a row to open the brand.")
+
+# --- one brand -------------------------------------------------------------------------------
+wanted = st.query_params.get("brand")
+by_lower = {n.lower(): n for n in names}
+if wanted and wanted.lower() not in by_lower:
+    st.warning(f"There is no brand {wanted!r}; pick one below.", icon=":material/search_off:")
+name = by_lower.get((wanted or "").lower(), names[0])
+choice = st.selectbox("Brand", names, index=names.index(name), key=f"brands_pick_{name}")
+if choice != name:
+    st.query_params["brand"] = choice
+    st.rerun()
+loaded = st.session_state.get("brands_loaded")
+if not loaded or loaded["name"] != name or any(f"brands_sw_{k}" not in st.session_state for k in SWITCHES):
+    _ui.load(_load, name)
+    loaded = st.session_state["brands_loaded"]
+detail = _ui.load(_detail, url, name)
+
+st.subheader(f"{name}: Services & Settings")
+st.caption(
+    f"Version {loaded['version']} · {_ui.num(detail['users'])} active users · "
+    f"last changed {_ui.when(detail['updated_at'])}"
+    + (f" by {detail['updated_by']}" if detail["updated_by"] else "")
+)
+_ui.flash("brands_flash")
+with st.container(border=True):
+    st.toggle(SWITCH_LABELS["allow_2fa"], key="brands_sw_allow_2fa", disabled=bool(DENIED), help=DENIED)
+    twofa_on = st.session_state["brands_sw_allow_2fa"]
+    st.toggle(
+        SWITCH_LABELS["allow_user_disable_2fa"],
+        key="brands_sw_allow_user_disable_2fa",
+        disabled=bool(DENIED) or not twofa_on,
+        help=DENIED or (None if twofa_on else NEEDS_2FA),
+    )
+    if not twofa_on:
+        st.caption(NEEDS_2FA)
+    st.toggle(
+        SWITCH_LABELS["allow_app_passwords"],
+        key="brands_sw_allow_app_passwords",
+        disabled=bool(DENIED),
+        help=DENIED,
+    )
+    change = _change(loaded)
+    if change.as_dict():
+        for sentence in _ui.load(_impact, url, name, change):
+            st.markdown(f"- {sentence}")
+    else:
+        st.caption("Flip a switch to see what the change would do before you apply it.")
+    st.button(
+        "Update",
+        type="primary",
+        key="brands_update",
+        disabled=bool(DENIED) or not change.as_dict(),
+        help=DENIED or "Applies the switches to the whole brand at once.",
+        on_click=_update,
+        args=(name, loaded["version"], change),
+    )
+    st.button("Reload the brand", key="brands_reload", on_click=_load, args=(name,), type="tertiary")
+
+st.markdown("**History of this brand** (newest first, times in UTC)")
+history = _ui.load(_history, url, name)
+if history:
+    h = pd.DataFrame(history)
+    h["action"] = h["action"].map(lambda a: audit.ACTIONS.get(a, a))
+    st.dataframe(
+        h[["at", "actor", "action", "before", "after", "reason"]], hide_index=True, key="brands_history"
+    )
+else:
+    st.caption("No change recorded for this brand yet.")
+
+# --- bulk change -----------------------------------------------------------------------------
+st.subheader("Bulk change")
+st.caption("The same switches on several brands at once: all of them change, or none.")
+_ui.flash("brands_bulk_flash")
+chosen = st.multiselect("Brands", names, key="brands_bulk_names", disabled=bool(DENIED), help=DENIED)
+cols = st.columns(3)
+setting = {}
+for col, k in zip(cols, SWITCHES, strict=True):
+    pick = col.selectbox(
+        SWITCH_LABELS[k], ["Leave as is", "On", "Off"], key=f"brands_bulk_{k}", disabled=bool(DENIED)
+    )
+    setting[k] = None if pick == "Leave as is" else pick == "On"
+bulk_change = SwitchChange(**setting)
+if chosen and bulk_change.as_dict():
+    for b in chosen:
+        st.markdown(f"**{b}**: " + " ".join(_ui.load(_impact, url, b, bulk_change)))
+versions = {r["name"]: r["version"] for r in rows if r["name"] in chosen}
+st.button(
+    f"Apply to {len(chosen)} brands" if chosen else "Apply",
+    key="brands_bulk_apply",
+    type="primary",
+    disabled=bool(DENIED) or not chosen or not bulk_change.as_dict(),
+    help=DENIED or "Pick brands and at least one switch to set.",
+    on_click=_bulk,
+    args=(chosen, bulk_change, versions),
+)

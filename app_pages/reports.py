@@ -1,0 +1,138 @@
+"""Reports: the CSV downloads (adoption by brand, domain and month; the current user search;
+the audit log), each with a preview of its first rows and its row count.
+
+The files come from ``core.exports``: the same columns and the same formula-safe cells as
+``python -m core export``. The small adoption reports are made when the page is drawn; the
+user list and the audit log are made only when their button is clicked (a deferred download)
+and capped in the page — the full files are on the command line.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _ui
+from core import exports, queries
+from core.audit import AuditFilter
+
+actor = _ui.require("export")
+url = _ui.db_url()
+PREVIEW = 10
+CAP = 10_000  # rows a download made in the page holds at most
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _brands(url: str) -> list[str]:
+    with _ui.reading(url) as s:
+        return queries.brand_names(s)
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _adoption(url: str, by: str, brand: str | None, status: str) -> tuple[pd.DataFrame, str]:
+    """The whole (small) report as a DataFrame and as CSV text."""
+    df = exports.dataframe("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status)
+    csv = "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status))
+    return df, csv
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _users_preview(url: str, search: queries.UserSearch) -> tuple[pd.DataFrame, int]:
+    df = exports.dataframe("users", engine=_ui.engine(url), search=search, limit=PREVIEW)
+    with _ui.reading(url) as s:
+        return df, queries.count_users(s, search)
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _audit_preview(url: str, audit_filter: AuditFilter) -> pd.DataFrame:
+    return exports.dataframe("audit", engine=_ui.engine(url), audit_filter=audit_filter, limit=CAP + 1)
+
+
+def capped_csv(url: str, kind: str, **options) -> bytes:
+    """The header and at most CAP rows of a streamed report (the whole file: the CLI)."""
+    chunks = exports.iter_csv(kind, engine=_ui.engine(url), chunk_rows=CAP, **options)
+    try:
+        return "".join(islice(chunks, 2)).encode("utf-8")
+    finally:
+        chunks.close()  # ends the server-side cursor
+
+
+def report(title: str, what: str, df: pd.DataFrame, total: int, data, file_name: str, key: str) -> None:
+    st.subheader(title)
+    st.caption(what)
+    if df.empty:
+        st.info("No rows for these filters.", icon=":material/info:")
+    else:
+        st.dataframe(df.head(PREVIEW), hide_index=True, key=f"{key}_preview")
+    st.download_button(
+        f"Download {file_name}",
+        data=data,
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+        disabled=df.empty,
+    )
+
+
+_ui.header("Reports", "CSV files that open safely in a spreadsheet, with the same numbers as the dashboard.")
+names = _ui.load(_brands, url)
+if not names:
+    st.info(_ui.NO_DATA, icon=":material/database:")
+    st.stop()
+left, right = st.columns([2, 1])
+brand = _ui.brand_choice(left.selectbox("Brand", [_ui.ALL, *names], key="reports_brand"))
+status = right.selectbox(
+    "Mailboxes", ["active", "suspended", "all"], key="reports_status", format_func=str.capitalize
+)
+st.caption(
+    "Times in the files are UTC (ISO 8601, ending in Z). "
+    "The first rows are shown; the count is the whole file."
+)
+
+for by, title in (
+    ("brand", "Adoption by brand"),
+    ("domain", "Adoption by domain"),
+    ("month", "Adoption by month"),
+):
+    df, csv = _ui.load(_adoption, url, by, brand, status)
+    what = _ui.rows(len(df)) + (
+        " (the last 24 UTC months; every brand, month by month)" if by == "month" else ""
+    )
+    report(title, what, df, len(df), csv, f"adoption-by-{by}.csv", f"reports_adoption_{by}")
+
+search = st.session_state.get("users_search") or queries.UserSearch()
+preview, total = _ui.load(_users_preview, url, search)
+filters = ", ".join(f"{k} = {v!r}" for k, v in search.__dict__.items() if v) or "every mailbox"
+report(
+    "Users of the current search",
+    f"{_ui.rows(total)} · search: {filters} (change it on the Users page)"
+    + (f" · this download holds the first {CAP:,}" if total > CAP else ""),
+    preview,
+    total,
+    lambda: capped_csv(url, "users", search=search),
+    "users.csv",
+    "reports_users",
+)
+if total > CAP:
+    st.info(f"For all {total:,} rows use the command line: `python -m core export users --out FILE`.")
+
+audit_filter = st.session_state.get("audit_filter") or AuditFilter()
+events = _ui.load(_audit_preview, url, audit_filter)
+n = len(events)
+report(
+    "Audit log",
+    (f"more than {CAP:,} events" if n > CAP else _ui.rows(n))
+    + " · filters from the Audit log page · newest first"
+    + (f" · this download holds the newest {CAP:,}" if n > CAP else ""),
+    events,
+    n,
+    lambda: capped_csv(url, "audit", audit_filter=audit_filter),
+    "audit-log.csv",
+    "reports_audit",
+)
+if n > CAP:
+    st.info("For the whole log use the command line: `python -m core export audit --out FILE`.")

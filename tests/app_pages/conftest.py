@@ -1,0 +1,94 @@
+"""Page tests: the real entry point (dashboard.py) in AppTest, over a real SQLite file.
+
+AppTest runs the script in this process, so the database is chosen the way the app reads
+it: DATABASE_URL in the environment, the settings cache cleared, the engines disposed.
+AppTest has no cookies: a real operator is signed in with ``core.auth.sign_in_for_tests``
+and the token preset as ``auth_token`` in the session state (``app_pages._ui._token``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from core.auth import sign_in_for_tests
+from core.config import get_settings
+from core.db import dispose_engines, get_engine, session_scope, upgrade_schema
+from tests.factories import setup_basic
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRY = str(ROOT / "dashboard.py")
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path}/pages.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    dispose_engines()
+    upgrade_schema(url)
+    yield get_engine(url)
+    get_settings.cache_clear()
+    dispose_engines()
+
+
+@pytest.fixture
+def basic(engine: Engine) -> dict:
+    """Alpha Mail (all on) and Beta Mail (all off), a domain each, an operator of every role."""
+    return setup_basic(engine)
+
+
+def sign_in(engine: Engine, username: str) -> str:
+    with session_scope(engine, write=True) as s:
+        return sign_in_for_tests(s, username)
+
+
+@pytest.fixture
+def open_page(engine: Engine) -> Callable[..., AppTest]:
+    """open_page("users", as_="support", user="x@y") -> the AppTest after the page's first run."""
+
+    def _open(page: str | None = None, *, as_: str | None = "admin", **query: str) -> AppTest:
+        at = AppTest.from_file(ENTRY, default_timeout=60)
+        if as_:
+            at.session_state["auth_token"] = sign_in(engine, as_)
+        at.run()
+        if page:
+            at.switch_page(f"app_pages/{page}.py")
+            at.query_params.update(query)
+            at.run()
+        return at
+
+    return _open
+
+
+def texts(at: AppTest) -> str:
+    """Every markdown, caption, alert and title of the page, one a line (for `in` checks)."""
+    parts = [
+        e.value
+        for kind in (
+            "title",
+            "subheader",
+            "markdown",
+            "caption",
+            "info",
+            "success",
+            "warning",
+            "error",
+            "toast",
+        )
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def frame(at: AppTest, column: str):
+    """The first table of the page with ``column`` (plain tables carry no key in AppTest)."""
+    for df in at.dataframe:
+        value = df.value
+        if column in value.columns:
+            return value
+    raise AssertionError(f"no table with a {column!r} column")

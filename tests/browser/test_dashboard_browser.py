@@ -1,0 +1,210 @@
+"""The dashboard in a real browser: Debian's Chromium through Playwright against `streamlit run`.
+
+The server runs in a subprocess over its own SQLite file with the small demo data set. The
+browser is signed in by a session cookie made with ``core.auth.sign_in_for_tests`` on the
+same database (signed as ``server.py`` signs it when ``web_session`` is there). A screenshot
+of every page lands in tests/artifacts/ (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.auth import SESSION_COOKIE, sign_in_for_tests
+from core.db import dispose_engines, get_engine, session_scope
+from core.models import AuditEvent, Brand, Notification, User
+from core.queries import UserSearch, search_users
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _need_browser() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run the browser tests"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    _need_browser()
+    data = tmp_path_factory.mktemp("browser-data")
+    url = f"sqlite:///{data}/mac.db"
+    env = {**os.environ, "DATABASE_URL": url, "MAC_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
+    for args in (["init"], ["seed", "--brands", "8", "--users", "300"]):
+        subprocess.run(
+            [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+    port = _free_port()
+    log = (data / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).parent / "streamlit"), "run", "dashboard.py"),
+            *("--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:  # noqa: S310 (localhost)
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {(data / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield {"base": base, "url": url, "engine": get_engine(url)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        dispose_engines()
+
+
+def _cookie(engine, username: str) -> str:
+    with session_scope(engine, write=True) as s:
+        token = sign_in_for_tests(s, username)
+    try:
+        from web_session import cookie_value
+    except ImportError:
+        return token
+    return cookie_value(token)
+
+
+@pytest.fixture(scope="module")
+def page(server: dict):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1800})
+        context.add_cookies(
+            [
+                {
+                    "name": SESSION_COOKIE,
+                    "value": _cookie(server["engine"], "admin"),
+                    "domain": "127.0.0.1",
+                    "path": "/",
+                }
+            ]
+        )
+        pg = context.new_page()
+        yield pg
+        context.close()
+        browser.close()
+
+
+def settle(page, timeout: float = 30_000) -> None:
+    """Wait as Streamlit's own e2e tests do: the script idle and no skeleton left."""
+    page.wait_for_timeout(300)  # let a rerun that a click started begin
+    page.wait_for_selector(IDLE, state="attached", timeout=timeout)
+    page.wait_for_function("!document.querySelector(\"[data-testid='stSkeleton']\")", timeout=timeout)
+    page.wait_for_timeout(500)  # charts draw after the script ends
+
+
+def visit(page, server: dict, path: str, shot: str) -> None:
+    page.goto(server["base"] + path)
+    settle(page, timeout=90_000)  # a cold first run imports plotly and pandas
+    assert not page.locator("[data-testid='stException']").count(), page.inner_text("body")[:2000]
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/", "Overview"),
+        ("/brands", "Brands"),
+        ("/users", "Users"),
+        ("/reports", "Reports"),
+        ("/audit_log", "Audit log"),
+    ],
+)
+def test_every_page_renders(page, server, path, title):
+    visit(page, server, path, f"page-{title.lower().replace(' ', '-')}")
+    assert page.get_by_role("heading", name=title).first.is_visible()
+    assert "admin" in page.locator("[data-testid='stSidebar']").inner_text()
+
+
+def test_a_brand_change_through_the_ui(page, server):
+    with session_scope(server["engine"]) as s:
+        name = s.scalars(select(Brand.name).where(Brand.allow_2fa.is_(False)).order_by(Brand.name)).first()
+    visit(page, server, f"/brands?brand={name}", "brand-before")
+    page.get_by_text("Allow two-factor auth (2FA)", exact=True).first.click()
+    settle(page)
+    assert page.get_by_text("will be asked for a code again").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "brand-impact.png"), full_page=True)
+    page.get_by_role("button", name="Update", exact=True).click()
+    settle(page)
+    page.get_by_text(f"{name} updated.").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "brand-after.png"), full_page=True)
+    with session_scope(server["engine"]) as s:
+        brand = s.scalars(select(Brand).where(Brand.name == name)).one()
+        events = s.scalars(select(AuditEvent).where(AuditEvent.object_key == name)).all()
+    assert brand.allow_2fa
+    assert any(e.action == "brand.switches_changed" and e.actor == "admin" for e in events)
+
+
+def test_a_2fa_reset_through_the_ui(page, server):
+    with session_scope(server["engine"]) as s:
+        email = search_users(s, UserSearch(twofa="on", status="active"), limit=1)[0]["email"]
+    visit(page, server, f"/users?user={email}", "user-before")
+    page.get_by_role("button", name="Disable 2FA…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    assert email in dialog.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "user-dialog.png"))
+    dialog.get_by_role("button", name="Disable 2FA", exact=True).click()
+    dialog.get_by_text("The customer is told").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "user-notification.png"))
+    assert f"your mailbox {email}" in dialog.inner_text()
+    dialog.get_by_test_id("stBaseButton-primary").click()
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "user-after.png"), full_page=True)
+    with session_scope(server["engine"]) as s:
+        user = s.scalars(select(User).where(User.email == email)).one()
+        queued = s.scalars(select(Notification).where(Notification.recipient == email)).all()
+    assert user.totp_secret is None
+    assert len(queued) == 1
