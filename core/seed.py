@@ -56,6 +56,7 @@ from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from core import search_index
 from core.crypto import encrypt_secret, hash_password
 from core.errors import BadInput, Refused
 from core.models import (
@@ -957,6 +958,9 @@ def seed_demo(
     counts = _Counts()
     with _begin(engine) as conn:
         report("Checking the database is empty", 0.04)
+        # The search index is rebuilt once after the load, not row by row (and not on the
+        # deletes of --replace either).
+        search_index.suspend_triggers(conn)
         _ensure_empty(conn, replace)
         raw_sqlite_cache = None
         if sqlite:
@@ -1022,6 +1026,7 @@ def seed_demo(
             report("Building indexes", 0.8)
             for _name, sql in indexes:
                 conn.exec_driver_sql(sql)
+            search_index.resume_triggers(conn)
             # Unique constraints first (ORDER BY above), then the foreign keys they back.
             for table, name, definition in constraints:
                 conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

@@ -346,3 +346,16 @@ def test_bad_sizes_are_refused_before_anything_is_written(engine):
     with pytest.raises(BadInput):
         seed_demo(engine=engine, brands=1, users=0)
     assert _count(engine, Brand) == 0
+
+
+def test_seeded_mailboxes_are_found_by_fragment(seeded):
+    """The load rebuilds the search index once: every mailbox is findable by a fragment."""
+    from core.queries import UserSearch, search_users
+
+    engine, _summary = seeded
+    with session_scope(engine) as s:
+        emails = s.scalars(select(User.email).order_by(User.id).limit(5)).all()
+        for email in emails:
+            fragment = email.split("@")[0][1:6]
+            found = [r["email"] for r in search_users(s, UserSearch(text=fragment), limit=500)]
+            assert email in found
