@@ -106,6 +106,8 @@ def _page(*, brand_name: str, css: str, state: str, dark: bool, message: str | N
     status = html.escape(STATE_TEXTS[state] if message is None else message, quote=True)
     body_class = "login-page dark" if dark else "login-page"
     invalid = ' aria-invalid="true"' if state == "error" else ""
+    # "Bluebird Webmail webmail" reads badly: name the product once.
+    title = brand if brand_name.strip().lower().endswith(("webmail", "mail")) else f"{brand} webmail"
     return (
         "<!doctype html><html><head>"
         f'<meta http-equiv="Content-Security-Policy" content="{PREVIEW_CSP}">'
@@ -117,7 +119,7 @@ def _page(*, brand_name: str, css: str, state: str, dark: bool, message: str | N
         f'<body class="{body_class}">'
         '<form id="login-form" method="post" novalidate>'
         '<div class="box-inner">'
-        f'<h1 class="login-title">Sign in to {brand} webmail</h1>'
+        f'<h1 class="login-title">Sign in to {title}</h1>'
         '<label class="field-label" for="username">Email address</label>'
         '<input class="field" id="username" name="username" type="email" autocomplete="username">'
         '<label class="field-label" for="password">Password</label>'

@@ -1,0 +1,436 @@
+"""Branding: a brand's login CSS beside a live, sandboxed preview of its 2FA pop-up.
+
+Decisions, for the next reader:
+
+* The preview is an ``st.iframe`` whose ``src`` is a ``data:text/html;base64,...`` URL
+  (``core.login_preview.preview_data_url``): a data: document has an opaque origin, so even
+  if something got past the checks it could not reach the dashboard, and its first element
+  is a Content-Security-Policy that allows inline styles and images only. Never an HTML
+  string (``components.html`` / ``st.iframe("<html>")``): that iframe is same-origin with
+  scripts allowed.
+* Only CSS that ``core.css.check_css`` accepts reaches the preview. While the editor holds
+  refused CSS, the preview shows the saved CSS and says so.
+* The editor is checked on every run (the check is cached by text): the findings under it
+  always describe what is in it. "Check" is there for people who expect a button; it runs
+  the same check and says the outcome in a toast.
+* "Load starter template" takes one click when nothing unsaved would be lost (the editor is
+  empty or holds the saved CSS, which "Revert" brings back); over unsaved edits it asks first.
+* Save goes through ``core.brands.save_css`` with the version loaded with the brand
+  (``branding_loaded``), so a colleague's save in between is refused (optimistic
+  concurrency) and offered as a "Reload". The core stores the CSS re-serialized (comments
+  dropped), and the editor then shows exactly what was stored.
+* "Drive the preview" checks a code with ``core.login.verify_code`` against a real enrolled
+  mailbox of the brand (a demo user of the seeded data). A wrong code counts towards that
+  mailbox's sign-in throttle and a right one is used up (RFC 6238 replay guard), so only
+  the roles that may save a brand's CSS can do it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import OperationalError
+
+from app_pages import _ui
+from core import brands, login, queries
+from core.css import STARTER_TEMPLATE, WCAG_AA_NORMAL_TEXT, CssRejected, CssReport, check_css
+from core.errors import CoreError
+from core.login_preview import preview_data_url, render_login_page
+
+actor = _ui.require()
+url = _ui.db_url()
+DENIED = _ui.permission_help(actor, "brand.css")
+WIDTHS = {"Desktop": "stretch", "Phone": 390}  # 390 CSS px: a common phone viewport
+PREVIEW_HEIGHT = 600
+_LINE_PREFIX = re.compile(r"^Line \d+: ")
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _brands(url: str) -> list[str]:
+    with _ui.reading(url) as s:
+        return queries.brand_names(s)
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _demo(url: str, name: str) -> dict:
+    """Whether the brand asks for codes, and one enrolled active mailbox to drive the preview."""
+    with _ui.reading(url) as s:
+        brand = brands.get_brand(s, name)
+        found = queries.search_users(
+            s, queries.UserSearch(brand=brand.name, twofa="on", status="active"), limit=1
+        )
+        return {"allow_2fa": bool(brand.allow_2fa), "email": found[0]["email"] if found else None}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _check(css: str) -> CssReport:
+    # Pure and up to ~0.5 s for 64 KiB: cached by text, so a rerun does not check twice.
+    return check_css(css)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _preview_url(brand_name: str, css: str, state: str, dark: bool, message: str | None) -> str:
+    page = render_login_page(brand_name=brand_name, css=css, state=state, dark=dark, message=message)
+    return preview_data_url(page)
+
+
+def _stored_version(name: str) -> int | None:
+    """The brand's version as stored now (no cache), or None when it cannot be read."""
+    try:
+        with _ui.reading(url) as s:
+            return brands.get_brand(s, name).version
+    except (CoreError, OperationalError):
+        return None
+
+
+# --- actions (callbacks: they run before the page, which then shows the new state) ---------
+
+
+def _load(name: str, note: str | None = None) -> None:
+    """Read the brand fresh (its version must be the stored one) into the editor."""
+    with _ui.reading(url) as s:
+        brand = brands.get_brand(s, name)
+        loaded = {"name": brand.name, "version": brand.version, "css": brand.custom_login_css or ""}
+    st.session_state["branding_loaded"] = loaded
+    st.session_state["branding_css"] = loaded["css"]
+    for key in ("branding_conflict", "branding_pending_starter"):
+        st.session_state.pop(key, None)
+    if note:
+        st.session_state["branding_flash"] = ("success", note.format(**loaded))
+
+
+def _starter(confirmed: bool = False) -> None:
+    editor = st.session_state.get("branding_css", "")
+    saved = st.session_state["branding_loaded"]["css"]
+    if not confirmed and editor.strip() and editor != saved:
+        st.session_state["branding_pending_starter"] = True  # unsaved edits: ask first
+        return
+    st.session_state["branding_css"] = STARTER_TEMPLATE
+    st.session_state.pop("branding_pending_starter", None)
+
+
+def _check_now() -> None:
+    report = _check(st.session_state.get("branding_css", ""))
+    if report.errors:
+        text = f"Refused: {_ui.rows(len(report.errors), 'error')}; each is listed under the editor."
+    elif report.warnings:
+        text = f"Storable, with {_ui.rows(len(report.warnings), 'warning')} listed under the editor."
+    else:
+        text = "No problems found: this CSS can be saved."
+    st.session_state["branding_check_toast"] = text
+
+
+def _save(name: str, version: int) -> None:
+    css = st.session_state.get("branding_css", "")
+    result, error = _ui.write(brands.save_css, actor=actor, name=name, css=css, expected_version=version)
+    if error:
+        stored = _stored_version(name)
+        report = _check(css)
+        if stored is not None and stored != version:
+            st.session_state["branding_conflict"] = error
+        elif not report.ok:
+            st.session_state["branding_flash"] = (
+                "error",
+                f"Not saved: the CSS was refused with {_ui.rows(len(report.errors), 'error')}, "
+                "each listed under the editor with its line. Nothing was stored.",
+            )
+        else:
+            st.session_state["branding_flash"] = ("error", f"Not saved. {error}")
+        return
+    brand, warnings = result
+    stored_css = brand.custom_login_css or ""
+    st.session_state["branding_loaded"] = {"name": brand.name, "version": brand.version, "css": stored_css}
+    st.session_state["branding_css"] = stored_css
+    st.session_state.pop("branding_conflict", None)
+    if brand.version == version:  # the core found it equal to the saved CSS once re-serialized
+        text = "Nothing to save: apart from comments and spacing, this is the saved CSS."
+        st.session_state["branding_flash"] = ("success", text)
+        return
+    text = f"Saved the login CSS of {brand.name} (version {brand.version})."
+    if stored_css != css:
+        text += " It is stored as the checker wrote it back out (comments dropped), as the editor now shows."
+    if warnings:
+        text += f" {_ui.rows(len(warnings), 'warning')} to look at below."
+    st.session_state["branding_flash"] = ("success", text)
+
+
+def _verify(name: str, email: str) -> None:
+    code = st.session_state.get("branding_code", "")
+    outcome, error = _ui.write(login.verify_code, email=email, code=code)
+    st.session_state["branding_code"] = ""  # a code is good once (RFC 6238 §5.2)
+    if error:
+        st.session_state["branding_drive"] = {"brand": name, "state": "error", "note": error, "message": None}
+        return
+    st.session_state["branding_drive"] = {
+        "brand": name,
+        "state": "success" if outcome.ok else "error",
+        "note": f"{email}: {outcome.message}",
+        # The platform's own sentence for a refused code; success keeps the pop-up's text.
+        "message": None if outcome.ok else outcome.message,
+    }
+
+
+def _prompt_again() -> None:
+    st.session_state.pop("branding_drive", None)
+
+
+# --- render helpers --------------------------------------------------------------------------
+
+
+def _findings_table(report: CssReport) -> None:
+    """Every finding next to its line, errors first (a static table: long messages wrap)."""
+    if not report.findings:
+        st.caption(":material/check_circle: No problems found.")
+        return
+    ordered = sorted(report.findings, key=lambda f: (f.level != "error", f.line, f.column))
+    table = pd.DataFrame(
+        [
+            {
+                "Line": f.line,
+                "Level": "Error" if f.level == "error" else "Warning",
+                "Rule": f.rule,
+                "Message": _LINE_PREFIX.sub("", f.message),  # the line has its own column
+            }
+            for f in ordered
+        ]
+    )
+    st.table(table, hide_index=True)
+
+
+def _contrast_table(report: CssReport) -> None:
+    if not report.contrast:
+        st.caption(
+            "The CSS sets no text or background colour of the pop-up, so there is no contrast to check."
+        )
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "Part": c.selector,
+                "Colours": f"{c.fg} on {c.bg}",
+                "Ratio": f"{c.ratio:.2f}:1",
+                f"AA ({WCAG_AA_NORMAL_TEXT:g}:1)": "Pass" if c.passes_aa else "Fail",
+            }
+            for c in report.contrast
+        ]
+    )
+    st.table(table, hide_index=True)
+
+
+def _preview_src(name: str, css: str, state: str, dark: bool, message: str | None) -> tuple[str, str | None]:
+    """The data: URL of the preview, and a note when it could not use ``css``."""
+    try:
+        return _preview_url(name, css, state, dark, message), None
+    except CssRejected:  # the saved CSS fails checks added since it was stored
+        note = "The saved CSS fails today's checks too; the preview shows the page without brand CSS."
+        return _preview_url(name, "", state, dark, message), note
+
+
+# --- the page --------------------------------------------------------------------------------
+
+_ui.header(
+    "Branding",
+    "A brand's CSS for its webmail login page, beside a sandboxed preview of the 2FA pop-up; "
+    "checked before it is saved.",
+)
+names = _ui.load(_brands, url)
+if not names:
+    st.info(_ui.NO_DATA, icon=":material/database:")
+    st.stop()
+
+wanted = st.query_params.get("brand")
+by_lower = {n.lower(): n for n in names}
+if wanted and wanted.lower() not in by_lower:  # maybe a brand newer than the cached list
+    _brands.clear()
+    names = _ui.load(_brands, url)
+    by_lower = {n.lower(): n for n in names}
+if wanted and wanted.lower() not in by_lower:
+    st.warning(f"There is no brand {wanted!r}; pick one below.", icon=":material/search_off:")
+name = by_lower.get((wanted or "").lower(), names[0])
+choice = st.selectbox("Brand", names, index=names.index(name), key=f"branding_pick_{name}")
+if choice != name:
+    st.query_params["brand"] = choice
+    st.rerun()
+
+loaded = st.session_state.get("branding_loaded")
+if not loaded or loaded["name"] != name or "branding_css" not in st.session_state:
+    st.session_state.pop("branding_drive", None)
+    _ui.load(_load, name)
+    loaded = st.session_state["branding_loaded"]
+
+st.caption(
+    f"Version {loaded['version']} · "
+    + (
+        "saved CSS: " + _ui.rows(len(loaded["css"].splitlines()), "line")
+        if loaded["css"]
+        else "no CSS saved yet"
+    )
+)
+_ui.flash("branding_flash")
+toast = st.session_state.pop("branding_check_toast", None)
+if toast:
+    st.toast(toast, icon=":material/fact_check:")
+conflict = st.session_state.get("branding_conflict")
+if conflict:
+    with st.container(border=True):
+        st.error(conflict, icon=":material/sync_problem:")
+        st.caption(
+            "Reload puts the saved CSS in the editor: copy your changes first if you want to keep them."
+        )
+        st.button(
+            "Reload",
+            key="branding_reload",
+            type="primary",
+            icon=":material/refresh:",
+            on_click=_load,
+            args=(name, "Reloaded {name}: version {version}."),
+        )
+
+left, right = st.columns([5, 6], gap="large")  # the preview gets the room
+
+# --- left: the editor and its findings -------------------------------------------------------
+with left:
+    st.text_area(
+        "CSS",
+        key="branding_css",
+        height=380,
+        placeholder="No CSS yet. Load the starter template to begin.",
+        help="Styles the 2FA pop-up through `#login-form .box-inner .modal` and "
+        "`#login-form .box-inner .modalheader`. Press Ctrl+Enter (or click Check) to apply.",
+    )
+    css = st.session_state.get("branding_css", "")
+    report = _ui.load(_check, css)
+    unsaved = css != loaded["css"]
+    bar = st.container(horizontal=True, gap="small")  # natural widths, wrapping when narrow
+    bar.button(
+        "Load starter template",
+        key="branding_starter",
+        icon=":material/note_add:",
+        on_click=_starter,
+        help="Fills the editor with a template that uses the two selectors; nothing is saved until Save.",
+    )
+    bar.button("Check", key="branding_check", icon=":material/fact_check:", on_click=_check_now)
+    bar.button(
+        "Save",
+        key="branding_save",
+        type="primary",
+        icon=":material/save:",
+        disabled=bool(DENIED) or not unsaved,
+        help=DENIED or (None if unsaved else "Nothing to save: the editor holds the saved CSS."),
+        on_click=_save,
+        args=(name, loaded["version"]),
+    )
+    bar.button(
+        "Revert",
+        key="branding_revert",
+        icon=":material/undo:",
+        disabled=not unsaved,
+        help="Puts the saved CSS back in the editor." if unsaved else "The editor holds the saved CSS.",
+        on_click=_load,
+        args=(name, "Restored the saved CSS of {name} (version {version})."),
+    )
+    if st.session_state.get("branding_pending_starter"):
+        with st.container(border=True):
+            st.warning(
+                "Replace the CSS in the editor with the starter template? Your unsaved changes will be lost.",
+                icon=":material/warning:",
+            )
+            c1, c2 = st.columns(2)
+            c1.button(
+                "Replace", key="branding_starter_confirm", type="primary", on_click=_starter, args=(True,)
+            )
+            c2.button(
+                "Keep my CSS",
+                key="branding_starter_cancel",
+                on_click=lambda: st.session_state.pop("branding_pending_starter", None),
+            )
+    if unsaved:
+        st.caption(":material/edit: Unsaved changes.")
+    if not report.ok:
+        st.error(
+            f"Refused: {_ui.rows(len(report.errors), 'error')}. This CSS cannot be saved or previewed "
+            "until each is fixed.",
+            icon=":material/block:",
+        )
+    st.markdown("**Findings** (errors first)")
+    _findings_table(report)
+    st.markdown("**Contrast of the pop-up's text** (WCAG 2.x AA asks for 4.5:1)")
+    _contrast_table(report)
+
+# --- right: the preview and the drive ----------------------------------------------------------
+with right:
+    st.session_state.setdefault("branding_width", "Desktop")
+    c1, c2 = st.columns(2)
+    c1.segmented_control("Width", list(WIDTHS), key="branding_width", required=True)
+    c2.toggle("Dark page background", key="branding_dark")
+    drive = st.session_state.get("branding_drive")
+    if drive and drive["brand"] != name:
+        drive = None
+    state = drive["state"] if drive else "prompt"
+    message = drive["message"] if drive else None
+    dark = bool(st.session_state.get("branding_dark"))
+    if report.ok:
+        src, note = _preview_src(name, report.css, state, dark, message)
+    else:
+        src, note = _preview_src(name, loaded["css"], state, dark, message)
+        note = note or (
+            "The CSS in the editor is refused: the preview shows the saved CSS."
+            if loaded["css"]
+            else "The CSS in the editor is refused: the preview shows the page without brand CSS "
+            "(none is saved yet)."
+        )
+    if note:
+        st.info(note, icon=":material/visibility:")
+    st.iframe(
+        src,
+        width=WIDTHS.get(st.session_state.get("branding_width") or "Desktop", "stretch"),
+        height=PREVIEW_HEIGHT,
+        alt=f"Preview of the {name} webmail login page with the 2FA pop-up open",
+    )
+    st.caption(
+        "The login page as the brand's customers see it, with the 2FA pop-up open. "
+        "The preview runs no script and loads nothing but https: and inline images."
+    )
+
+    st.markdown("**Drive the preview**")
+    demo = _ui.load(_demo, url, name)
+    if not demo["allow_2fa"]:
+        st.caption(
+            f"2FA is off for {name}: its users are never asked for a code, so there is nothing to "
+            "verify. Turn on “Allow two-factor auth (2FA)” on the Brands page to try it."
+        )
+    elif not demo["email"]:
+        st.caption(f"No active user of {name} has an authenticator enrolled, so there is no code to check.")
+    else:
+        verify_denied = _ui.permission_help(actor, "brand.css")
+        st.caption(
+            f"Enter the current code from the authenticator of `{demo['email']}`, a mailbox of {name}. "
+            "The core checks it as at a webmail login: a wrong code counts towards that mailbox's "
+            "sign-in throttle, and a right one is used up."
+        )
+        with st.form("branding_drive_form", border=False, enter_to_submit=True):
+            f1, f2 = st.columns([2, 1], vertical_alignment="bottom")
+            f1.text_input(
+                "6-digit code",
+                key="branding_code",
+                max_chars=6,
+                placeholder="123456",
+                disabled=bool(verify_denied),
+            )
+            f2.form_submit_button(
+                "Verify",
+                on_click=_verify,
+                args=(name, demo["email"]),
+                disabled=bool(verify_denied),
+                help=verify_denied,
+                width="stretch",
+            )
+    if drive:
+        icon = ":material/check_circle:" if drive["state"] == "success" else ":material/error:"
+        st.caption(f"{icon} Preview state: {drive['state']}. {drive['note']}")
+        st.button("Back to the prompt", key="branding_prompt", on_click=_prompt_again, type="tertiary")
