@@ -225,3 +225,38 @@ ALL = "All brands"
 def brand_choice(value: str) -> str | None:
     """The brand filter's value for core: None for "All brands"."""
     return None if value in (None, ALL) else value
+
+
+_DATE_COLUMNS = {
+    "created_at": "Created (UTC)",
+    "oldest_created_at": "Oldest created (UTC)",
+    "last_used_at": "Last used (UTC)",
+    "last_login_at": "Last login (UTC)",
+    "totp_enrolled_at": "Enrolled (UTC)",
+    "twofa_enrolled_at": "Enrolled (UTC)",
+    "revoked_at": "Revoked (UTC)",
+    "at": "When (UTC)",
+}
+_TEXT_COLUMNS = {
+    "email": "Mailbox",
+    "display_name": "Name",
+    "brand": "Brand",
+    "domain": "Domain",
+    "status": "Status",
+    "twofa": "2FA",
+    "label": "Device label",
+    "state": "State",
+}
+
+
+def column_config(names: list[str]) -> dict[str, Any]:
+    """Human headings for the columns the core returns; dates shown as UTC minutes."""
+    config: dict[str, Any] = {}
+    for name in names:
+        if name in _DATE_COLUMNS:
+            config[name] = st.column_config.DatetimeColumn(_DATE_COLUMNS[name], format="YYYY-MM-DD HH:mm")
+        elif name in _TEXT_COLUMNS:
+            config[name] = st.column_config.TextColumn(_TEXT_COLUMNS[name])
+        elif name == "app_passwords":
+            config[name] = st.column_config.NumberColumn("App passwords")
+    return config

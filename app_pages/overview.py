@@ -165,4 +165,10 @@ for tab, key in zip(tabs, reports.AT_RISK_KEYS, strict=True):
         if not lists[key]:
             st.success(empty[key], icon=":material/verified_user:")
             continue
-        st.dataframe(pd.DataFrame(lists[key]), hide_index=True, key=f"overview_risk_{key}")
+        frame = pd.DataFrame(lists[key])
+        st.dataframe(
+            frame,
+            hide_index=True,
+            key=f"overview_risk_{key}",
+            column_config=_ui.column_config(list(frame.columns)),
+        )
