@@ -15,13 +15,22 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import exports, queries
+from core import exports, links, queries
 from core.audit import AuditFilter
 
 actor = _ui.require("export")
 url = _ui.db_url()
 PREVIEW = 10
 CAP = 10_000  # rows a download made in the page holds at most
+
+
+def streamed(request: links.ExportRequest, label: str, key: str) -> None:
+    """A signed, five-minute link to the whole file, streamed by the server (server.py)."""
+    st.link_button(label, links.make_link(actor, request), icon=":material/download:", key=key)
+    st.caption(
+        "The whole file streams from the server as it is written; the link works for you, "
+        "signed in, for five minutes. Also on the command line: `python -m core export ... --out FILE`."
+    )
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
@@ -118,7 +127,7 @@ report(
     "reports_users",
 )
 if total > CAP:
-    st.info(f"For all {total:,} rows use the command line: `python -m core export users --out FILE`.")
+    streamed(links.ExportRequest.for_search(search), f"Download all {total:,} rows", "reports_users_all")
 
 audit_filter = st.session_state.get("audit_filter") or AuditFilter()
 events = _ui.load(_audit_preview, url, audit_filter)
@@ -135,4 +144,4 @@ report(
     "reports_audit",
 )
 if n > CAP:
-    st.info("For the whole log use the command line: `python -m core export audit --out FILE`.")
+    streamed(links.ExportRequest.for_audit(audit_filter), "Download the whole log", "reports_audit_all")

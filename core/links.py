@@ -23,7 +23,24 @@ from core.queries import UserSearch
 LINK_SECONDS = 300
 DOWNLOAD_PATH = "/download/export.csv"
 KINDS = ("users", "adoption", "audit")
-_FIELDS = ("kind", "by", "text", "brand", "twofa", "since", "until", "bom", "op", "exp")
+_FIELDS = (
+    "kind",
+    "by",
+    "text",
+    "brand",
+    "domain",
+    "twofa",
+    "appw",
+    "status",
+    "actor",
+    "action",
+    "user",
+    "since",
+    "until",
+    "bom",
+    "op",
+    "exp",
+)
 
 
 @dataclass(frozen=True)
@@ -34,16 +51,62 @@ class ExportRequest:
     by: str = "brand"
     text: str = ""
     brand: str = ""
+    domain: str = ""
     twofa: str = ""
+    appw: str = ""  # the app-password filter of a user search
+    status: str = ""
+    actor: str = ""  # the audit log's filters
+    action: str = ""
+    user: str = ""
     since: str = ""  # YYYY-MM-DD, UTC
     until: str = ""
     bom: bool = False
 
+    @classmethod
+    def for_search(cls, search: UserSearch, **kw: object) -> ExportRequest:
+        return cls(
+            kind="users",
+            text=search.text,
+            brand=search.brand or "",
+            domain=search.domain or "",
+            twofa=search.twofa or "",
+            appw=search.app_passwords or "",
+            status=search.status or "",
+            **kw,
+        )
+
+    @classmethod
+    def for_audit(cls, f: AuditFilter, **kw: object) -> ExportRequest:
+        return cls(
+            kind="audit",
+            brand=f.brand or "",
+            actor=f.actor or "",
+            action=f.action or "",
+            user=f.user_email or "",
+            since=f.since.strftime("%Y-%m-%d") if f.since else "",
+            until=f.until.strftime("%Y-%m-%d") if f.until else "",
+            **kw,
+        )
+
     def search(self) -> UserSearch:
-        return UserSearch(text=self.text, brand=self.brand or None, twofa=self.twofa or None)
+        return UserSearch(
+            text=self.text,
+            brand=self.brand or None,
+            domain=self.domain or None,
+            twofa=self.twofa or None,  # type: ignore[arg-type]
+            app_passwords=self.appw or None,  # type: ignore[arg-type]
+            status=self.status or None,  # type: ignore[arg-type]
+        )
 
     def audit_filter(self) -> AuditFilter:
-        return AuditFilter(brand=self.brand or None, since=_day(self.since), until=_day(self.until))
+        return AuditFilter(
+            brand=self.brand or None,
+            actor=self.actor or None,
+            action=self.action or None,
+            user_email=self.user or None,
+            since=_day(self.since),
+            until=_day(self.until),
+        )
 
     def filename(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
@@ -68,18 +131,12 @@ def make_link(actor: Actor, request: ExportRequest, *, now: float | None = None)
     authorize(actor, "export")
     if request.kind not in KINDS:
         raise BadInput(f"There is no {request.kind!r} report; choose one of {', '.join(KINDS)}.")
-    values = {
-        "kind": request.kind,
-        "by": request.by,
-        "text": request.text,
-        "brand": request.brand,
-        "twofa": request.twofa,
-        "since": request.since,
-        "until": request.until,
-        "bom": "1" if request.bom else "",
-        "op": actor.name,
-        "exp": str(int((time.time() if now is None else now) + LINK_SECONDS)),
-    }
+    values = {f: str(getattr(request, f)) for f in _FIELDS if f not in ("bom", "op", "exp")}
+    values.update(
+        bom="1" if request.bom else "",
+        op=actor.name,
+        exp=str(int((time.time() if now is None else now) + LINK_SECONDS)),
+    )
     values = {k: v for k, v in values.items() if v}
     return f"{DOWNLOAD_PATH}?{urlencode({**values, 'sig': sign(_payload(values))})}"
 
@@ -95,13 +152,7 @@ def read_link(query: str, actor: Actor | None, *, now: float | None = None) -> E
     if actor is None or actor.name != params.get("op"):
         raise PermissionDenied("This download link was made for another operator; make your own.")
     authorize(actor, "export")
+    fields = {f: params.get(f, "") for f in _FIELDS if f not in ("bom", "op", "exp", "kind", "by")}
     return ExportRequest(
-        kind=params["kind"],
-        by=params.get("by", "brand"),
-        text=params.get("text", ""),
-        brand=params.get("brand", ""),
-        twofa=params.get("twofa", ""),
-        since=params.get("since", ""),
-        until=params.get("until", ""),
-        bom=params.get("bom") == "1",
+        kind=params["kind"], by=params.get("by", "brand"), bom=params.get("bom") == "1", **fields
     )
