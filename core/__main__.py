@@ -119,18 +119,26 @@ def seed(
             if users.count_all_users(s) > 0:
                 typer.echo("The database has data already; demo data not loaded.")
                 return
-    with typer.progressbar(length=100, label="Loading demo data", file=sys.stderr) as bar:
-        done = [0]
+    if not sys.stderr.isatty():  # scripts and cron: no progress bar, stderr keeps to the reason
+        summary = seed_demo(engine=engine, brands=brands_n, users=users_n, seed=seed_n, replace=replace)
+    else:
+        with typer.progressbar(length=100, label="Loading demo data", file=sys.stderr) as bar:
+            done = [0]
 
-        def progress(_stage: str, fraction: float) -> None:
-            step = int(fraction * 100) - done[0]
-            if step > 0:
-                bar.update(step)
-                done[0] += step
+            def progress(_stage: str, fraction: float) -> None:
+                step = int(fraction * 100) - done[0]
+                if step > 0:
+                    bar.update(step)
+                    done[0] += step
 
-        summary = seed_demo(
-            engine=engine, brands=brands_n, users=users_n, seed=seed_n, replace=replace, progress=progress
-        )
+            summary = seed_demo(
+                engine=engine,
+                brands=brands_n,
+                users=users_n,
+                seed=seed_n,
+                replace=replace,
+                progress=progress,
+            )
     typer.echo(
         f"Loaded {summary.users:,} users in {summary.brands:,} brands "
         f"({summary.users_2fa_enrolled:,} enrolled in 2FA, {summary.app_passwords:,} app passwords) "
