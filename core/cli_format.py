@@ -58,7 +58,8 @@ def emit(
     if fmt == "csv":
         from core.exports import safe_cell
 
-        writer = csv.writer(out, lineterminator="\n")
+        # RFC 4180 line ends: with "\n" a bare CR inside a cell would go unquoted.
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(fields)
         for r in items:
             writer.writerow([safe_cell(_csv_value(r.get(k))) for k in fields])

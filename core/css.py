@@ -41,6 +41,8 @@ import tinycss2
 import tinycss2.color4
 from tinycss2 import ast
 
+from core.errors import BadInput
+
 __all__ = [
     "LOGIN_PAGE_NAMES",
     "MAX_CSS_BYTES",
@@ -206,12 +208,12 @@ class CssReport:
         return not self.errors
 
 
-class CssRejected(ValueError):
+class CssRejected(BadInput):
     """Raised by :func:`validate_css` (and the preview) for refused CSS."""
 
     def __init__(self, report: CssReport) -> None:
         self.report = report
-        super().__init__(report)
+        super().__init__("The CSS was refused.", [f.message for f in report.errors])
 
     def __str__(self) -> str:
         errors = self.report.errors

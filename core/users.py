@@ -206,9 +206,10 @@ def import_users(session: Session, *, actor: Actor, source: str | Path, name: st
             }
         )
     if rows:
-        existing = set(
-            session.scalars(select(User.email).where(User.email.in_([r["email"] for r in rows[:50_000]])))
-        )
+        emails = [r["email"] for r in rows]
+        existing: set[str] = set()
+        for i in range(0, len(emails), 10_000):  # bound the IN list; every row is checked
+            existing.update(session.scalars(select(User.email).where(User.email.in_(emails[i : i + 10_000]))))
         for r in rows:
             if r["email"] in existing:
                 problem(r["line"], "email", f"the mailbox {r['email']} exists already")

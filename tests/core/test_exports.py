@@ -500,7 +500,7 @@ def test_labels_through_the_command_line_csv(world: World) -> None:
     from sqlalchemy import select
 
     with session_scope(world.engine) as s:
-        labels = [x for x in s.scalars(select(AppPassword.label)) if "\r" not in x]  # see the xfail below
+        labels = [x for x in s.scalars(select(AppPassword.label)) if "\r" not in x]
     rows = _cli_csv([{"label": label, "n": -3} for label in labels], ["label", "n"])
     assert sorted(r[0] for r in rows) == sorted(exports.safe_cell(label) for label in labels)
     escaped = {p for p in PAYLOADS if p in labels}
@@ -508,10 +508,5 @@ def test_labels_through_the_command_line_csv(world: World) -> None:
     assert all(is_safe(r[0]) for r in rows) and {r[1] for r in rows} == {"-3"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.cli_format writes CSV with lineterminator='\\n', so csv.writer leaves a bare CR "
-    "in a cell unquoted and readers split the row there (fix: lineterminator='\\r\\n')",
-)
 def test_cli_csv_quotes_a_carriage_return() -> None:
     assert _cli_csv([{"label": "\rCR", "n": 1}], ["label", "n"]) == [["'\rCR", "1"]]
