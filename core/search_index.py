@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 
 FTS_TABLE = "users_email_fts"
 # Above this many trigram matches, scanning in address order is the quicker plan.
-CANDIDATE_CAP = 2000
+CANDIDATE_CAP = 5_000
 
 SQLITE_TRIGGERS = {
     "users_fts_ai": f"""
