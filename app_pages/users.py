@@ -294,11 +294,9 @@ else:
         key="users_table",
         on_select=lambda: _pick(shown),
         selection_mode="single-row",
-        column_config={
-            "twofa": st.column_config.TextColumn("2FA"),
-            "app_passwords": st.column_config.NumberColumn("App passwords"),
-            "last_login_at": st.column_config.DatetimeColumn("Last login (UTC)", format="YYYY-MM-DD HH:mm"),
-        },
+        column_config=_ui.column_config(
+            ["email", "display_name", "brand", "domain", "status", "twofa", "app_passwords", "last_login_at"]
+        ),
     )
     prev, nxt, _ = st.columns([1, 1, 6])
     prev.button(
