@@ -53,16 +53,20 @@ def _operators(server: Server) -> list[tuple[str, str]]:
     return out
 
 
-async def _session(browser, base: str, name: str, cookie: str, brand: str | None) -> str:
+async def _session(browser, base: str, name: str, cookie: str, brand: str | None, delay: float) -> str:
+    # Two cores serve twenty browsers: a generous wait, and arrivals spread over a few seconds.
+    await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.set_default_timeout(240_000)
+    context.set_default_navigation_timeout(240_000)
     await context.add_cookies([{"name": "mac_session", "value": cookie, "domain": "127.0.0.1", "path": "/"}])
     page = await context.new_page()
     try:
         for path in ("/", "/users", f"/brands?brand={brand}" if brand else "/reports"):
             await page.goto(base + path)
-            await page.wait_for_selector(IDLE, state="attached", timeout=180_000)
+            await page.wait_for_selector(IDLE, state="attached", timeout=240_000)
             await page.wait_for_function(
-                "!document.querySelector(\"[data-testid='stSkeleton']\")", timeout=180_000
+                "!document.querySelector(\"[data-testid='stSkeleton']\")", timeout=240_000
             )
             if await page.locator("[data-testid='stException']").count():
                 return f"{name}: exception on {path}"
@@ -96,7 +100,14 @@ def test_twenty_sessions_read_and_write_without_leaks(busy_server):
             try:
                 return await asyncio.gather(
                     *(
-                        _session(browser, busy_server.base, name, cookie, brands[i] if i < WRITERS else None)
+                        _session(
+                            browser,
+                            busy_server.base,
+                            name,
+                            cookie,
+                            brands[i] if i < WRITERS else None,
+                            i * 0.5,
+                        )
                         for i, (name, cookie) in enumerate(ops)
                     )
                 )
