@@ -511,14 +511,13 @@ async def download(request: Request) -> Response:
     actor = await actor_of(request)
     try:
         wanted = links.read_link(request.url.query, actor)
-        wanted.search()
-        audit_filter = wanted.audit_filter()
+        search, audit_filter = wanted.search(), wanted.audit_filter()
     except CoreError as exc:
         return PlainTextResponse(str(exc), status_code=403 if exc.exit_code == 1 else 400)
     chunks = exports.iter_csv(
         wanted.kind,
         engine=get_engine(),
-        search=wanted.search(),
+        search=search,
         audit_filter=audit_filter,
         by=wanted.by,
         brand=wanted.brand or None,

@@ -231,7 +231,6 @@ def set_switches(
         .values(**change.as_dict(), version=Brand.version + 1, updated_at=utcnow(), updated_by=actor.name)
     )
     if result.rowcount != 1:
-        session.rollback()
         raise Conflict(
             f"{brand.name} was changed by another operator at the same moment; reload it and apply "
             "your change again."
