@@ -28,23 +28,12 @@ from core.crypto import decrypt_secret
 from core.db import get_engine, session_scope
 from core.models import User
 from core.queries import UserSearch, brand_names, search_users
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE
 from tests.factories import make_brand
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
 STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the script run is over
 HOSTILE_NAME = "<script>alert('name')</script> Mail"
 HEADER_BG = "rgb(16, 42, 92)"  # #102a5c, a dark blue
 BRANDED_CSS = """\

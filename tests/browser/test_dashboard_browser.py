@@ -9,7 +9,6 @@ of every page lands in tests/artifacts/ (ignored by git) for a person to look at
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,42 +23,16 @@ from core.auth import SESSION_COOKIE, sign_in_for_tests
 from core.db import dispose_engines, get_engine, session_scope
 from core.models import AuditEvent, Brand, Notification, User
 from core.queries import UserSearch, search_users
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, free_port, need_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-def _need_browser() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    reason = f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run the browser tests"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    _need_browser()
+    need_chromium()
     data = tmp_path_factory.mktemp("browser-data")
     url = f"sqlite:///{data}/mac.db"
     env = {**os.environ, "DATABASE_URL": url, "MAC_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
@@ -67,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         subprocess.run(
             [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, check=True, capture_output=True
         )
-    port = _free_port()
+    port = free_port()
     log = (data / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [

@@ -20,21 +20,12 @@ import pyotp
 import pytest
 import requests
 
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM
+
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
 STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSWORD = "browser-test-password"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

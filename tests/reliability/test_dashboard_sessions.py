@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core import totp
 from core.db import session_scope
 from core.models import AuditEvent, Brand
-from tests.browser.test_dashboard_browser import ARGS, CHROMIUM, IDLE, _need_browser
+from tests.browser.chromium import ARGS, CHROMIUM, IDLE, need_chromium
 from tests.factories import make_operator
 from tests.web.test_server import Server, _start
 from web_session import cookie_value
@@ -27,7 +27,7 @@ WRITERS = 5
 
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory):
-    _need_browser()
+    need_chromium()
     server = _start(tmp_path_factory.mktemp("sessions"))
     seeded = server.cli("seed", "--brands", "8", "--users", "300")
     assert seeded.returncode == 0, seeded.stderr
