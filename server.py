@@ -2,24 +2,28 @@
 
 ``streamlit run server.py`` finds ``app`` (an ``st.App``) and serves ``dashboard.py`` behind:
 
-- ``/auth/login``: the password, then a 6-digit code (or, for an operator without an
+- ``/signin``: the password, then a 6-digit code (or, for an operator without an
   authenticator, enrolment: a QR code, the secret for manual entry, a code to confirm);
-- ``/auth/logout``: ends the session and clears the cookie;
-- ``/auth/setup``: the one-time "create the first administrator" form while no operator
+  with single sign-on configured, also a "Sign in with <provider>" link for each provider;
+- ``/signin/sso?provider=<name>``: starts Streamlit's ``st.login`` OIDC flow (Streamlit's
+  own ``/auth/login`` and ``/oauth2callback``). The provider's round trip ends at ``/``,
+  which the gate sends to ``/signin``; there the identity Streamlit verified and stored in
+  its cookie is exchanged, once, for the console's own session (``core.auth.oidc_sign_in``)
+  and Streamlit's cookie is cleared;
+- ``/signout``: ends the session and clears the cookies (Streamlit's OIDC cookie too);
+- ``/signin/setup``: the one-time "create the first administrator" form while no operator
   exists, 404 after;
 - ``SessionGate``: a pure ASGI middleware (it sees websocket scopes too) that lets the
-  sign-in pages, the health checks and the public front-end bundle through and refuses
-  everything else without a valid session: a page GET goes to
-  ``/auth/login?next=<path>``, the websocket and every other request get 403.
+  sign-in pages, Streamlit's OIDC routes, the health checks and the public front-end
+  bundle through and refuses everything else without a valid session: a page GET goes to
+  ``/signin?next=<path>``, the websocket and every other request get 403.
 
 Every decision is a core function (``core.auth``: passwords, codes, throttling, sessions)
 or a pure helper of ``web_session``; this file only speaks HTTP. The pages are small,
 self-contained HTML under a strict Content-Security-Policy: no script, no external
 asset, one stylesheet allowed by its hash.
 
-Not supported: ``server.baseUrlPath`` (the paths here assume the app at ``/``). These
-routes shadow Streamlit's own ``/auth/login`` and ``/auth/logout`` (``st.login``'s OIDC
-flow), which the console does not use by default.
+Not supported: ``server.baseUrlPath`` (the paths here assume the app at ``/``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import segno
@@ -42,6 +48,19 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
+from streamlit.auth_util import (
+    get_cookie_with_chunks,
+    get_origin_from_redirect_uri,
+    get_secrets_auth_section,
+    is_authlib_installed,
+    validate_auth_credentials,
+)
+from streamlit.errors import StreamlitAuthError
+from streamlit.runtime.secrets import secrets_singleton
+from streamlit.user_info import generate_login_redirect_url
+from streamlit.web.server.server_util import get_cookie_secret
+from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
+from streamlit.web.server.starlette.starlette_server_config import TOKENS_COOKIE_NAME, USER_COOKIE_NAME
 
 from core import auth, exports, links, operators, totp
 from core.config import get_settings
@@ -50,9 +69,14 @@ from core.errors import CoreError
 from core.operators import Actor
 from web_session import (
     CSRF_COOKIE,
+    OIDC_NEXT_COOKIE,
     PENDING_COOKIE,
     PENDING_SECONDS,
     SESSION_COOKIE,
+    SETUP_PATH,
+    SIGN_IN_PATH,
+    SIGN_OUT_PATH,
+    SSO_PATH,
     cookie_value,
     is_page_path,
     is_public_path,
@@ -62,6 +86,7 @@ from web_session import (
 
 CONSOLE = "MAC Security Console"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # --- database calls, each a short transaction in a worker thread ------------------------
 
@@ -112,7 +137,7 @@ class SessionGate:
                 f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
             )
             response = RedirectResponse(
-                f"/auth/login?{urlencode({'next': safe_next(target)})}", status_code=303
+                f"{SIGN_IN_PATH}?{urlencode({'next': safe_next(target)})}", status_code=303
             )
         else:
             response = PlainTextResponse("Sign in first.", status_code=403)
@@ -124,7 +149,15 @@ class SessionGate:
 # --- cookies ----------------------------------------------------------------------------
 
 
-def _cookie(response: Response, key: str, value: str, *, path: str, max_age: int | None = None) -> None:
+def _cookie(
+    response: Response,
+    key: str,
+    value: str,
+    *,
+    path: str,
+    max_age: int | None = None,
+    samesite: Literal["strict", "lax"] = "strict",
+) -> None:
     response.set_cookie(
         key,
         value,
@@ -132,7 +165,7 @@ def _cookie(response: Response, key: str, value: str, *, path: str, max_age: int
         path=path,
         secure=get_settings().cookie_secure,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
     )
 
 
@@ -178,6 +211,10 @@ input.code{font-size:22px;letter-spacing:.3em;font-variant-numeric:tabular-nums;
 button{margin-top:20px;width:100%;padding:10px;font:inherit;font-weight:600;color:#fff;
  background:#2f4b73;border:0;border-radius:6px;cursor:pointer}
 button:hover{background:#243b5c}
+a.sso{display:block;margin-top:12px;padding:9px;text-align:center;font-weight:600;text-decoration:none;
+ color:#2f4b73;background:#fff;border:1px solid #2f4b73;border-radius:6px}
+a.sso:hover{background:#eaf2fb}
+.or{margin:20px 0 0;text-align:center;font-size:13px;color:#4f5b6b}
 .alert{border-radius:6px;padding:10px 12px;margin:0 0 16px;font-size:14px}
 .alert.error{background:#fdecea;border:1px solid #f1b0aa;color:#8a1c12}
 .alert.info{background:#eaf2fb;border:1px solid #b3cde8;color:#1d4470}
@@ -209,8 +246,10 @@ _HEADERS = {
 }
 
 
-def _page(request: Request, title: str, body: str, *, status: int = 200, wide: bool = False) -> HTMLResponse:
-    """A complete page; ``body`` is HTML already escaped by the caller. Sets the CSRF cookie."""
+def _page(
+    request: Request, title: str, body: str, *, status: int = 200, wide: bool = False, head: str = ""
+) -> HTMLResponse:
+    """A complete page; ``body`` (and ``head``) is HTML already escaped by the caller. Sets the CSRF cookie."""
     token = _csrf_token(request)
     html = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -218,14 +257,14 @@ def _page(request: Request, title: str, body: str, *, status: int = 200, wide: b
         '<meta name="robots" content="noindex">'
         f"<title>{escape(title)} · {CONSOLE}</title>"
         '<link rel="icon" href="/favicon.png">'
-        f"<style>{_CSS}</style></head><body>"
+        f"<style>{_CSS}</style>{head}</head><body>"
         f'<main{" class=wide" if wide else ""}><p class="brand">{CONSOLE}</p>'
         + body.replace("{csrf}", escape(token))
         + "</main></body></html>"
     )
     response = HTMLResponse(html, status_code=status, headers=_HEADERS)
     if request.cookies.get(CSRF_COOKIE) != token:
-        _cookie(response, CSRF_COOKIE, token, path="/auth")
+        _cookie(response, CSRF_COOKIE, token, path=SIGN_IN_PATH)
     return response
 
 
@@ -268,7 +307,7 @@ def password_page(
         "authenticator app.</p>"
         + _alert(info, "info")
         + _alert(message)
-        + '<form method="post" action="/auth/login">'
+        + f'<form method="post" action="{SIGN_IN_PATH}">'
         + _hidden(next_url, "password")
         + '<label for="username">Username</label>'
         f'<input type="text" id="username" name="username" value="{escape(username)}" '
@@ -278,7 +317,8 @@ def password_page(
         '<input type="password" id="password" name="password" autocomplete="current-password" required'
         f"{' autofocus' if username else ''}>"
         "<button type=submit>Continue</button></form>"
-        "<footer>No account or locked out? Ask a console administrator.</footer>"
+        + _sso_links(next_url)
+        + "<footer>No account or locked out? Ask a console administrator.</footer>"
     )
     return _page(request, "Sign in", body, status=status)
 
@@ -289,11 +329,11 @@ def code_page(request: Request, next_url: str, *, username: str, message: str = 
         f'<p class="muted">Signing in as <strong>{escape(username)}</strong>. Open your authenticator '
         f"app and enter the current 6-digit code for {CONSOLE}.</p>"
         + _alert(message)
-        + '<form method="post" action="/auth/login">'
+        + f'<form method="post" action="{SIGN_IN_PATH}">'
         + _hidden(next_url, "code")
         + _code_input()
         + "<button type=submit>Sign in</button></form>"
-        '<footer><a href="/auth/logout">Start again</a> · Lost your phone? An administrator can reset '
+        f'<footer><a href="{SIGN_OUT_PATH}">Start again</a> · Lost your phone? An administrator can reset '
         "your authenticator.</footer>"
     )
     return _page(request, "Enter your code", body)
@@ -317,13 +357,13 @@ def enrol_page(
         f'<div class="qr" role="img" aria-label="QR code of your authenticator key">{qr}</div>'
         '<label for="secret">Key for manual entry</label>'
         f'<div class="secret" id="secret">{escape(grouped)}</div>'
-        '<form method="post" action="/auth/login">'
+        f'<form method="post" action="{SIGN_IN_PATH}">'
         + _hidden(next_url, "enrol")
         + f'<input type="hidden" name="secret" value="{escape(secret)}">'
         + _code_input()
         + "<button type=submit>Confirm and sign in</button></form>"
-        '<footer>Reloading this page makes a new key; scan the newest one. <a href="/auth/logout">'
-        "Start again</a></footer>"
+        "<footer>Reloading this page makes a new key; scan the newest one. "
+        f'<a href="{SIGN_OUT_PATH}">Start again</a></footer>'
     )
     return _page(request, "Set up your authenticator", body, wide=True)
 
@@ -336,7 +376,7 @@ def setup_page(
         '<p class="muted">The console has no operators yet. This form works once: the account made here '
         "manages every other operator. You set up its authenticator next.</p>"
         + _alert(message)
-        + '<form method="post" action="/auth/setup"><input type="hidden" name="csrf" value="{csrf}">'
+        + f'<form method="post" action="{SETUP_PATH}"><input type="hidden" name="csrf" value="{{csrf}}">'
         '<label for="username">Username</label>'
         f'<input type="text" id="username" name="username" value="{escape(username)}" '
         'autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64" required autofocus>'
@@ -359,16 +399,16 @@ def _not_found() -> Response:
 
 
 def _step_url(step: str, next_url: str) -> str:
-    return f"/auth/login?{urlencode({'step': step, 'next': next_url})}"
+    return f"{SIGN_IN_PATH}?{urlencode({'step': step, 'next': next_url})}"
 
 
 def _to_step(step: auth.SignInStep, next_url: str) -> Response:
     response = RedirectResponse(_step_url(step.next, next_url), status_code=303)
-    _cookie(response, PENDING_COOKIE, step.ticket, path="/auth", max_age=PENDING_SECONDS)
+    _cookie(response, PENDING_COOKIE, step.ticket, path=SIGN_IN_PATH, max_age=PENDING_SECONDS)
     return response
 
 
-# --- /auth/login --------------------------------------------------------------------------
+# --- /signin ------------------------------------------------------------------------------
 
 
 async def login(request: Request) -> Response:
@@ -378,7 +418,10 @@ async def login(request: Request) -> Response:
     if await actor_of(request) is not None:
         return RedirectResponse(next_url, status_code=303)
     if await _db(operators.operator_count, write=False) == 0:
-        return RedirectResponse("/auth/setup", status_code=303)
+        return RedirectResponse(SETUP_PATH, status_code=303)
+    identity = sso_identity(request)
+    if identity is not None:
+        return await _finish_sso(request, *identity)
     step = request.query_params.get("step", "")
     ticket = request.cookies.get(PENDING_COOKIE, "")
     username = auth.read_ticket(ticket) if step in ("code", "enrol") else None
@@ -421,7 +464,7 @@ async def _login_post(request: Request) -> Response:
     if result.ok:
         response = RedirectResponse(next_url, status_code=303)
         _cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
-        _clear(response, PENDING_COOKIE, "/auth")
+        _clear(response, PENDING_COOKIE, SIGN_IN_PATH)
         return response
     username = auth.read_ticket(ticket)
     if username is None:
@@ -434,7 +477,162 @@ async def _login_post(request: Request) -> Response:
     return code_page(request, next_url, username=username, message=result.message)
 
 
-# --- /auth/logout -------------------------------------------------------------------------
+# --- single sign-on through Streamlit's st.login (optional) -------------------------------
+
+# What makes a table of [auth] a provider's (as Streamlit reads it).
+_PROVIDER_KEYS = frozenset({"client_id", "client_secret", "server_metadata_url"})
+SSO_NEXT_SECONDS = 600
+
+
+def sso_providers() -> list[tuple[str, str]]:
+    """The OIDC providers ``.streamlit/secrets.toml`` configures: (name, button label).
+
+    Streamlit's format: ``[auth]`` with ``redirect_uri`` and ``cookie_secret``, then either
+    one ``[auth.NAME]`` table per provider or the provider's keys in ``[auth]`` itself (the
+    "default" provider). A provider Streamlit would refuse is left out, with a warning in
+    the server's log. Without an ``[auth]`` section: none.
+    """
+    section = get_secrets_auth_section()
+    if not section:
+        return []
+    names = [
+        str(name)
+        for name, value in section.items()
+        if isinstance(value, Mapping) and _PROVIDER_KEYS & set(value.keys())
+    ]
+    if not names and _PROVIDER_KEYS & set(section.keys()):
+        names = ["default"]
+    if names and not is_authlib_installed():
+        log.warning("Single sign-on is configured but Authlib is missing: pip install -r requirements.txt")
+        return []
+    found = []
+    for name in names:
+        try:
+            validate_auth_credentials(name)
+        except StreamlitAuthError as exc:
+            log.warning("Single sign-on provider %r left out: %s", name, exc)
+            continue
+        label = "single sign-on" if name == "default" else name.replace("-", " ").title()
+        found.append((name, label))
+    return found
+
+
+def sso_directory() -> dict[str, str]:
+    """``[mac.oidc_operators]`` of secrets.toml: which operator each provider email signs in as."""
+    if not secrets_singleton.load_if_toml_exists():
+        return {}
+    mac = secrets_singleton.get("mac") or {}
+    table = mac.get("oidc_operators") if isinstance(mac, Mapping) else None
+    return auth.oidc_directory(table if isinstance(table, Mapping) else None)
+
+
+def _sso_links(next_url: str) -> str:
+    providers = sso_providers()
+    if not providers:
+        return ""
+    links_html = "".join(
+        f'<a class="sso" href="{escape(SSO_PATH)}?{escape(urlencode({"provider": name, "next": next_url}))}">'
+        f"Sign in with {escape(label)}</a>"
+        for name, label in providers
+    )
+    return '<p class="or">or</p>' + links_html
+
+
+def _streamlit_cookie(request: Request, name: str) -> bytes | None:
+    value = request.cookies.get(name)
+    if value is None:
+        return None
+    return decode_signed_value(get_cookie_secret(), name, value.encode("latin-1"))
+
+
+def sso_identity(request: Request) -> tuple[str, dict[str, Any]] | None:
+    """(provider, claims) from the identity cookie Streamlit sets after the provider's callback.
+
+    None without single sign-on, without the cookie, or when the cookie is not Streamlit's
+    own (its signature with ``cookie_secret``), was made for another origin, or names a
+    provider that is not configured.
+    """
+    if USER_COOKIE_NAME not in request.cookies:
+        return None
+    providers = {name for name, _label in sso_providers()}
+    if not providers:
+        return None
+    raw = get_cookie_with_chunks(lambda name: _streamlit_cookie(request, name), USER_COOKIE_NAME)
+    try:
+        claims = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    if (
+        not isinstance(claims, dict)
+        or claims.get("is_logged_in") is not True
+        or claims.get("origin") != get_origin_from_redirect_uri()
+        or claims.get("provider") not in providers
+    ):
+        return None
+    return str(claims["provider"]), claims
+
+
+def _clear_streamlit_identity(response: Response, request: Request) -> None:
+    """Delete Streamlit's OIDC cookies (and their chunks): the console keeps its own session."""
+    for name in request.cookies:
+        for base in (USER_COOKIE_NAME, TOKENS_COOKIE_NAME):
+            if name == base or (name.startswith(f"{base}_") and name[len(base) + 1 :].isdigit()):
+                response.delete_cookie(name, path="/")
+
+
+async def sso_start(request: Request) -> Response:
+    """``/signin/sso?provider=NAME``: on to Streamlit's ``st.login`` flow for a configured provider."""
+    provider = request.query_params.get("provider", "")
+    if provider not in {name for name, _label in sso_providers()}:
+        return _not_found()
+    next_url = safe_next(request.query_params.get("next"))
+    if await actor_of(request) is not None:
+        return RedirectResponse(next_url, status_code=303)
+    # The same address st.login sends a browser to (a provider token valid for 2 minutes).
+    response = RedirectResponse(generate_login_redirect_url(provider), status_code=303)
+    # Lax: the way back comes from the provider's site, where a strict cookie stays behind.
+    _cookie(response, OIDC_NEXT_COOKIE, next_url, path=SIGN_IN_PATH, max_age=SSO_NEXT_SECONDS, samesite="lax")
+    return response
+
+
+def sso_done_page(request: Request, next_url: str, *, username: str) -> HTMLResponse:
+    # A page, not a redirect: the way back from the provider is a cross-site chain of
+    # redirects, on which browsers hold back SameSite=Strict cookies such as the session's.
+    # A refresh started by this page is a same-site navigation that sends it.
+    target = escape(next_url)
+    body = (
+        "<h1>Signed in</h1>"
+        f'<p class="muted">Signed in as <strong>{escape(username)}</strong> through single sign-on.</p>'
+        f'<p><a href="{target}">Continue to the console</a></p>'
+    )
+    return _page(request, "Signed in", body, head=f'<meta http-equiv="refresh" content="0;url={target}">')
+
+
+def sso_refused_page(request: Request, message: str) -> HTMLResponse:
+    body = (
+        "<h1>Sign-in refused</h1>" + _alert(message) + f'<p><a href="{SIGN_IN_PATH}">Back to sign-in</a></p>'
+        "<footer>Operators are managed by the console's administrators.</footer>"
+    )
+    return _page(request, "Sign-in refused", body, status=403)
+
+
+async def _finish_sso(request: Request, provider: str, claims: dict[str, Any]) -> Response:
+    result = await _db(auth.oidc_sign_in, provider=provider, claims=claims, directory=sso_directory())
+    next_url = safe_next(request.cookies.get(OIDC_NEXT_COOKIE))
+    response: Response
+    if result.ok:
+        actor = await _db(auth.session_actor, result.token, touch=False, write=False)
+        response = sso_done_page(request, next_url, username=actor.name if actor else "")
+        _cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
+    else:
+        response = sso_refused_page(request, result.message)
+    # The identity is exchanged once: Streamlit's cookie (and its tokens) goes now.
+    _clear_streamlit_identity(response, request)
+    _clear(response, OIDC_NEXT_COOKIE, SIGN_IN_PATH)
+    return response
+
+
+# --- /signout -----------------------------------------------------------------------------
 
 
 async def logout(request: Request) -> Response:
@@ -443,13 +641,16 @@ async def logout(request: Request) -> Response:
     token = token_from_cookie(request.cookies.get(SESSION_COOKIE))
     if token is not None:
         await _db(auth.end_session, token)
-    response = RedirectResponse("/auth/login", status_code=303)
+    response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     _clear(response, SESSION_COOKIE, "/")
-    _clear(response, PENDING_COOKIE, "/auth")
+    _clear(response, PENDING_COOKIE, SIGN_IN_PATH)
+    _clear(response, OIDC_NEXT_COOKIE, SIGN_IN_PATH)
+    # Streamlit's own OIDC cookie too, should one be left from an unfinished sign-in.
+    _clear_streamlit_identity(response, request)
     return response
 
 
-# --- /auth/setup --------------------------------------------------------------------------
+# --- /signin/setup ------------------------------------------------------------------------
 
 # The first operator of an empty database may be made by a "system" actor (core.operators).
 SETUP_ACTOR = Actor(name="first-run setup", role="system")
@@ -538,9 +739,10 @@ app = st.App(
     "dashboard.py",
     routes=[
         Route(links.DOWNLOAD_PATH, download, methods=["GET"]),
-        Route("/auth/login", login, methods=["GET", "POST"]),
-        Route("/auth/logout", logout, methods=["GET", "POST"]),
-        Route("/auth/setup", setup, methods=["GET", "POST"]),
+        Route(SIGN_IN_PATH, login, methods=["GET", "POST"]),
+        Route(SSO_PATH, sso_start, methods=["GET"]),
+        Route(SETUP_PATH, setup, methods=["GET", "POST"]),
+        Route(SIGN_OUT_PATH, logout, methods=["GET", "POST"]),
     ],
     middleware=[Middleware(SessionGate)],
 )

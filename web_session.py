@@ -19,9 +19,14 @@ from core.crypto import sign, signature_ok
 
 __all__ = [
     "CSRF_COOKIE",
+    "OIDC_NEXT_COOKIE",
     "PENDING_COOKIE",
     "PENDING_SECONDS",
     "SESSION_COOKIE",
+    "SETUP_PATH",
+    "SIGN_IN_PATH",
+    "SIGN_OUT_PATH",
+    "SSO_PATH",
     "cookie_value",
     "is_page_path",
     "is_public_path",
@@ -30,12 +35,34 @@ __all__ = [
 ]
 
 CSRF_COOKIE = "mac_csrf"
+# Where to go after single sign-on: the provider's round trip ends at "/", not at the link.
+OIDC_NEXT_COOKIE = "mac_sso_next"
 
-# Paths served without a session: the sign-in pages themselves, the health checks the
-# browser and load balancers poll, and the public front-end bundle (no data in it).
-_PUBLIC_PREFIXES = ("/auth/", "/static/")
+# The console's own sign-in pages. Streamlit's st.login keeps /auth/login, /auth/logout
+# and /oauth2callback for its OIDC flow, so the console's pages live elsewhere.
+SIGN_IN_PATH = "/signin"
+SETUP_PATH = "/signin/setup"
+SSO_PATH = "/signin/sso"
+SIGN_OUT_PATH = "/signout"
+# Streamlit's OIDC routes: they hold no data, and a browser in the middle of signing in
+# has no session yet.
+_STREAMLIT_AUTH = ("/auth/login", "/auth/logout", "/oauth2callback")
+
+# Paths served without a session: the sign-in pages themselves, Streamlit's OIDC routes,
+# the health checks the browser and load balancers poll, and the public front-end bundle
+# (no data in it).
+_PUBLIC_PREFIXES = (f"{SIGN_IN_PATH}/", "/static/")
 _PUBLIC_EXACT = frozenset(
-    {"/auth", "/_stcore/health", "/_stcore/host-config", "/favicon.png", "/favicon.ico", "/manifest.json"}
+    {
+        SIGN_IN_PATH,
+        SIGN_OUT_PATH,
+        *_STREAMLIT_AUTH,
+        "/_stcore/health",
+        "/_stcore/host-config",
+        "/favicon.png",
+        "/favicon.ico",
+        "/manifest.json",
+    }
 )
 # Streamlit's machine endpoints: never an HTML page, so no redirect to sign-in (a 403).
 _API_PREFIXES = ("/_stcore/", "/media/", "/component/", "/app/static/")
@@ -72,7 +99,7 @@ def safe_next(value: str | None) -> str:
 
     Open-redirect guard: only a path that starts with one ``/`` (never ``//`` or ``/\\``,
     which browsers read as another host), with no scheme, host or control character.
-    The sign-in pages themselves are not a destination.
+    The sign-in and sign-out pages (the console's and Streamlit's) are not a destination.
     """
     if not value or len(value) > 2000:
         return "/"
@@ -83,7 +110,10 @@ def safe_next(value: str | None) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return "/"
-    if parts.path == "/auth" or parts.path.startswith("/auth/"):
+    path = parts.path.rstrip("/") or "/"
+    if path in (SIGN_IN_PATH, SIGN_OUT_PATH, "/auth", *_STREAMLIT_AUTH) or path.startswith(
+        (f"{SIGN_IN_PATH}/", "/auth/")
+    ):
         return "/"
     return value
 

@@ -31,7 +31,7 @@ from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import CoreError
 from core.operators import PERMISSIONS, ROLE_LABELS, Actor
-from web_session import token_from_cookie
+from web_session import SIGN_IN_PATH, SIGN_OUT_PATH, token_from_cookie
 
 T = TypeVar("T")
 
@@ -116,7 +116,7 @@ def _signed_out() -> NoReturn:
     st.info("You are signed out.", icon=":material/lock:")
     st.link_button(
         "Sign in",
-        f"/auth/login?next={quote(_current_path(), safe='/')}",
+        f"{SIGN_IN_PATH}?next={quote(_current_path(), safe='/')}",
         type="primary",
         icon=":material/login:",
     )
@@ -161,7 +161,7 @@ def sidebar(actor: Actor) -> None:
     """The operator badge and the sign-out link."""
     with st.sidebar:
         st.markdown(f":material/badge: **{actor.name}** · {ROLE_LABELS.get(actor.role, actor.role)}")
-        st.link_button("Sign out", "/auth/logout", icon=":material/logout:", width="stretch")
+        st.link_button("Sign out", SIGN_OUT_PATH, icon=":material/logout:", width="stretch")
 
 
 def permission_help(actor: Actor, action: str) -> str | None:

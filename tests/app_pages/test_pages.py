@@ -62,7 +62,7 @@ def test_signed_out_shows_the_sign_in_link_and_no_data(open_page, people):
     at = open_page(as_=None)
     assert not at.exception
     assert "You are signed out." in texts(at)
-    assert at.link_button[0].proto.url.startswith("/auth/login?next=/")
+    assert at.link_button[0].proto.url.startswith("/signin?next=/")
     assert not at.metric and not at.dataframe
 
 

@@ -128,7 +128,7 @@ def test_enrol_then_sign_in_with_password_and_code(site, browser):
 
     # 1. First sign-in of an operator without an authenticator: enrolment.
     page.goto(f"{base}/users")
-    page.wait_for_url(re.compile(r"/auth/login\?next=%2Fusers$"))
+    page.wait_for_url(re.compile(r"/signin\?next=%2Fusers$"))
     page.screenshot(path=str(ARTIFACTS / "sign_in_login.png"), full_page=True)
     page.fill("#username", "admin")
     page.fill("#password", "wrong password")
@@ -148,10 +148,10 @@ def test_enrol_then_sign_in_with_password_and_code(site, browser):
     page.screenshot(path=str(ARTIFACTS / "sign_in_dashboard.png"), full_page=True)
 
     # 2. Sign out: the session ends, and the dashboard sends the browser back to sign-in.
-    page.goto(f"{base}/auth/logout")
-    page.wait_for_url(re.compile(r"/auth/login$"))
+    page.goto(f"{base}/signout")
+    page.wait_for_url(re.compile(r"/signin$"))
     page.goto(f"{base}/")
-    page.wait_for_url(re.compile(r"/auth/login\?next=%2F$"))
+    page.wait_for_url(re.compile(r"/signin\?next=%2F$"))
 
     # 3. An enrolled operator: password, then the code that `operators totp` prints.
     # (Wait for the next 30-second step: the enrolment used the current one, and a
@@ -177,7 +177,7 @@ def test_enrol_then_sign_in_with_password_and_code(site, browser):
 
 def test_support_operator_enrols_and_sees_the_dashboard(site, browser):
     page = browser.new_page(viewport={"width": 1100, "height": 820})
-    page.goto(f"{site['base']}/auth/login")
+    page.goto(f"{site['base']}/signin")
     page.fill("#username", "nina")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")

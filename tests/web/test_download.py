@@ -79,5 +79,5 @@ def test_without_a_session_the_route_is_closed(dl_server):
     link = links.make_link(Actor(name="ana", role="analyst"), links.ExportRequest(kind="users"))
     response = Client(dl_server.base).get(link)
     # Signed out, a download link is a page like any other: off to sign-in, with no data.
-    assert response.status_code == 303 and response.headers["location"].startswith("/auth/login?next=")
+    assert response.status_code == 303 and response.headers["location"].startswith("/signin?next=")
     assert "person" not in response.text

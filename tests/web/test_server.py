@@ -60,8 +60,15 @@ pytestmark = pytest.mark.slow
         ("javascript:alert(1)", "/"),
         ("users", "/"),
         ("/users\r\nSet-Cookie: x=1", "/"),
-        ("/auth/logout", "/"),
+        ("/signout", "/"),
+        ("/signin", "/"),
+        ("/signin/", "/"),
+        ("/signin/setup", "/"),
+        ("/signin/sso?provider=x", "/"),
         ("/auth", "/"),
+        ("/auth/login?provider=x", "/"),
+        ("/oauth2callback?code=x", "/"),
+        ("/signing-policy", "/signing-policy"),
     ],
 )
 def test_safe_next_keeps_only_paths_of_this_site(given, expected):
@@ -81,14 +88,28 @@ def test_token_from_cookie_takes_only_signed_values():
 
 def test_gate_paths():
     for public in (
+        "/signin",
+        "/signin/setup",
+        "/signin/sso",
+        "/signout",
         "/auth/login",
-        "/auth/setup",
+        "/auth/logout",
+        "/oauth2callback",
         "/_stcore/health",
         "/_stcore/host-config",
         "/static/js/a.js",
     ):
         assert is_public_path(public), public
-    for private in ("/", "/users", "/_stcore/stream", "/_stcore/metrics", "/media/x.png", "/app/static/a"):
+    for private in (
+        "/",
+        "/users",
+        "/signing",
+        "/auth/other",
+        "/_stcore/stream",
+        "/_stcore/metrics",
+        "/media/x.png",
+        "/app/static/a",
+    ):
         assert not is_public_path(private), private
     assert is_page_path("/users") and is_page_path("/")
     assert not is_page_path("/_stcore/stream") and not is_page_path("/media/x.png")
@@ -118,6 +139,8 @@ class Server:
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         }
         self.env.pop("MAC_SESSION_IDLE_MINUTES", None)
+        # More `streamlit run` options, e.g. ``--secrets.files`` for single sign-on.
+        self.args: list[str] = []
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -134,7 +157,16 @@ class Server:
     def start(self) -> None:
         log = (self.tmp / "server.log").open("w")
         self.proc = subprocess.Popen(
-            [STREAMLIT, "run", "server.py", "--server.port", str(self.port), "--server.headless", "true"],
+            [
+                STREAMLIT,
+                "run",
+                "server.py",
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                *self.args,
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -240,9 +272,9 @@ def fresh_operator(server: Server, username: str, role: str = "support") -> str:
 
 
 def password_step(client: Client, username: str, password: str = PASSWORD, next_path: str = "/"):
-    page = client.get(f"/auth/login?next={quote(next_path)}")
+    page = client.get(f"/signin?next={quote(next_path)}")
     assert page.status_code == 200
-    return client.submit(page, "/auth/login", username=username, password=password)
+    return client.submit(page, "/signin", username=username, password=password)
 
 
 def sign_in(client: Client, username: str, secret: str, *, next_path: str = "/", offset: int = 0):
@@ -250,7 +282,7 @@ def sign_in(client: Client, username: str, secret: str, *, next_path: str = "/",
     step = password_step(client, username, next_path=next_path)
     code_page = client.get(location(step))
     assert "Enter your code" in code_page.text
-    return client.submit(code_page, "/auth/login", code=totp.current_code(secret, time.time() + offset))
+    return client.submit(code_page, "/signin", code=totp.current_code(secret, time.time() + offset))
 
 
 def audit(server: Server, username: str) -> list[AuditEvent]:
@@ -265,10 +297,10 @@ def audit(server: Server, username: str) -> list[AuditEvent]:
 
 def test_signed_out_page_goes_to_sign_in_with_next(server):
     c = Client(server.base)
-    assert location(c.get("/")) == "/auth/login?next=%2F"
+    assert location(c.get("/")) == "/signin?next=%2F"
     assert (
         location(c.get("/users?user=a%40b.example.com"))
-        == "/auth/login?next=%2Fusers%3Fuser%3Da%2540b.example.com"
+        == "/signin?next=%2Fusers%3Fuser%3Da%2540b.example.com"
     )
     assert c.get("/_stcore/metrics").status_code == 403
     assert c.post("/", {}).status_code == 403
@@ -279,7 +311,7 @@ def test_signed_out_page_goes_to_sign_in_with_next(server):
 
 
 def test_login_page_is_self_contained_with_a_strict_policy(server):
-    page = Client(server.base).get("/auth/login")
+    page = Client(server.base).get("/signin")
     assert page.status_code == 200
     assert "MAC Security Console" in page.text and 'name="password"' in page.text
     csp = page.headers["content-security-policy"]
@@ -288,6 +320,26 @@ def test_login_page_is_self_contained_with_a_strict_policy(server):
     assert page.headers["cache-control"] == "no-store"
     csrf = page.headers["set-cookie"]
     assert CSRF_COOKIE in csrf and "HttpOnly" in csrf and "SameSite=strict" in csrf
+
+
+def test_old_auth_paths_no_longer_serve_the_password_form(server):
+    # /auth/login and /auth/logout are Streamlit's (st.login); without a provider they
+    # only send the browser home, which the gate sends on to /signin.
+    c = Client(server.base)
+    for old in ("/auth/login", "/auth/logout", "/auth/setup"):
+        r = c.get(old)
+        assert 'name="password"' not in r.text, old
+        assert r.status_code in (302, 303, 404), (old, r.status_code)
+    assert location(c.get("/auth/login")) == "/"
+    assert location(c.get("/auth/setup")) == "/signin?next=%2F"
+    assert c.post("/auth/login", {"username": "admin", "password": PASSWORD}).status_code in (403, 405)
+
+
+def test_without_an_auth_section_there_is_no_single_sign_on(server):
+    page = Client(server.base).get("/signin")
+    assert page.status_code == 200 and 'name="password"' in page.text
+    assert "Sign in with" not in page.text and "/signin/sso" not in page.text
+    assert Client(server.base).get("/signin/sso?provider=default").status_code == 404
 
 
 def test_websocket_refused_without_a_session(server):
@@ -314,14 +366,14 @@ def test_direct_link_lands_on_its_page_after_sign_in(server):
     secret = fresh_operator(server, "linker")
     c = Client(server.base)
     to_login = location(c.get("/users"))
-    assert to_login == "/auth/login?next=%2Fusers"
+    assert to_login == "/signin?next=%2Fusers"
     login = c.get(to_login)
     assert 'name="next" value="/users"' in login.text
-    step = c.submit(login, "/auth/login", username="linker", password=PASSWORD)
+    step = c.submit(login, "/signin", username="linker", password=PASSWORD)
     assert parse_qs(urlsplit(location(step)).query) == {"step": ["code"], "next": ["/users"]}
     pending = step.headers["set-cookie"]
     assert PENDING_COOKIE in pending and "HttpOnly" in pending and "Max-Age=300" in pending
-    done = c.submit(c.get(location(step)), "/auth/login", code=totp.current_code(secret))
+    done = c.submit(c.get(location(step)), "/signin", code=totp.current_code(secret))
     assert location(done) == "/users"
     session_cookie = done.headers["set-cookie"]
     assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie and "Path=/" in session_cookie
@@ -338,7 +390,7 @@ def test_open_redirect_is_refused(server):
 def test_forged_cookie_is_refused(server):
     c = Client(server.base)
     c.http.cookies.set(SESSION_COOKIE, "made-up-token.0123abcd")
-    assert location(c.get("/")).startswith("/auth/login")
+    assert location(c.get("/")).startswith("/signin")
     # A real token with a wrong signature is refused too (before any lookup).
     secret = fresh_operator(server, "forger")
     c2 = Client(server.base)
@@ -346,9 +398,9 @@ def test_forged_cookie_is_refused(server):
     token = token_from_cookie(c2.cookie(SESSION_COOKIE))
     assert token
     c.http.cookies.set(SESSION_COOKIE, f"{token}.{'0' * 64}")
-    assert location(c.get("/")).startswith("/auth/login")
+    assert location(c.get("/")).startswith("/signin")
     c.http.cookies.set(SESSION_COOKIE, token)
-    assert location(c.get("/")).startswith("/auth/login")
+    assert location(c.get("/")).startswith("/signin")
 
 
 # --- sign-in -------------------------------------------------------------------------------
@@ -361,7 +413,7 @@ def test_wrong_password(server):
     assert r.status_code == 200
     assert "Wrong username, password or code." in r.text
     assert c.cookie(PENDING_COOKIE) is None
-    assert location(c.get("/")).startswith("/auth/login")
+    assert location(c.get("/")).startswith("/signin")
 
 
 def test_unknown_operator_reads_like_a_wrong_password(server):
@@ -375,11 +427,11 @@ def test_wrong_code_then_right_code(server):
     page = c.get(location(password_step(c, "wrongcode")))
     good = totp.current_code(secret)
     bad = f"{(int(good) + 1) % 1_000_000:06d}"
-    r = c.submit(page, "/auth/login", code=bad)
+    r = c.submit(page, "/signin", code=bad)
     assert r.status_code == 200 and "That code is not valid" in r.text
     assert c.cookie(SESSION_COOKIE) is None
-    assert "exactly 6 digits" in c.submit(page, "/auth/login", code="12ab").text
-    assert location(c.submit(page, "/auth/login", code=good)) == "/"
+    assert "exactly 6 digits" in c.submit(page, "/signin", code="12ab").text
+    assert location(c.submit(page, "/signin", code=good)) == "/"
 
 
 def test_replayed_code_is_refused(server):
@@ -387,10 +439,10 @@ def test_replayed_code_is_refused(server):
     code = totp.current_code(secret)
     first = Client(server.base)
     page = first.get(location(password_step(first, "replayer")))
-    assert location(first.submit(page, "/auth/login", code=code)) == "/"
+    assert location(first.submit(page, "/signin", code=code)) == "/"
     second = Client(server.base)
     page = second.get(location(password_step(second, "replayer")))
-    r = second.submit(page, "/auth/login", code=code)
+    r = second.submit(page, "/signin", code=code)
     assert r.status_code == 200 and "That code is not valid" in r.text
     assert second.cookie(SESSION_COOKIE) is None
 
@@ -421,9 +473,9 @@ def test_enrolment_for_an_operator_without_authenticator(server):
     shown = re.search(r'<div class="secret" id="secret">([A-Z2-7 ]+)</div>', page.text)
     assert shown, page.text[:2000]
     secret = shown.group(1).replace(" ", "")
-    wrong = c.submit(page, "/auth/login", code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    wrong = c.submit(page, "/signin", code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
     assert "That code is not valid" in wrong.text and secret[:4] in wrong.text  # the same key, again
-    done = c.submit(page, "/auth/login", code=pyotp.TOTP(secret).now())
+    done = c.submit(page, "/signin", code=pyotp.TOTP(secret).now())
     assert location(done) == "/brands"
     assert c.get("/brands").status_code == 200
     # The command line now shows the same authenticator's code.
@@ -441,31 +493,29 @@ def test_an_enrolled_operator_cannot_enrol_again(server):
     secret = fresh_operator(server, "enrolled")
     c = Client(server.base)
     step = password_step(c, "enrolled")
-    page = c.get("/auth/login?step=enrol&next=%2F")
+    page = c.get("/signin?step=enrol&next=%2F")
     assert "has an authenticator already" in page.text and "<svg" not in page.text
-    assert location(c.submit(page, "/auth/login", code=totp.current_code(secret))) == "/"
+    assert location(c.submit(page, "/signin", code=totp.current_code(secret))) == "/"
     assert "step=code" in location(step)
 
 
 def test_form_without_the_csrf_token_is_refused(server):
     fresh_operator(server, "csrf-user")
     c = Client(server.base)
-    c.get("/auth/login")
-    r = c.post(
-        "/auth/login", {"step": "password", "username": "csrf-user", "password": PASSWORD, "csrf": "x"}
-    )
+    c.get("/signin")
+    r = c.post("/signin", {"step": "password", "username": "csrf-user", "password": PASSWORD, "csrf": "x"})
     assert r.status_code == 403 and "The form expired" in r.text
     bare = requests.post(
-        server.base + "/auth/login", data={"step": "password"}, allow_redirects=False, timeout=10
+        server.base + "/signin", data={"step": "password"}, allow_redirects=False, timeout=10
     )
     assert bare.status_code == 403
 
 
 def test_pending_ticket_is_needed_for_the_code_step(server):
     c = Client(server.base)
-    page = c.get("/auth/login?step=code")
+    page = c.get("/signin?step=code")
     assert "took too long" in page.text
-    r = c.submit(c.get("/auth/login"), "/auth/login", step="code", code="123456")
+    r = c.submit(c.get("/signin"), "/signin", step="code", code="123456")
     assert "took too long" in r.text and c.cookie(SESSION_COOKIE) is None
 
 
@@ -475,12 +525,12 @@ def test_sign_out_ends_the_session(server):
     sign_in(c, "leaver", secret)
     old = c.cookie(SESSION_COOKIE)
     assert c.get("/").status_code == 200
-    out = c.get("/auth/logout")
-    assert location(out) == "/auth/login"
+    out = c.get("/signout")
+    assert location(out) == "/signin"
     assert f'{SESSION_COOKIE}="";' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
     other = Client(server.base)
     other.http.cookies.set(SESSION_COOKIE, old)
-    assert location(other.get("/")).startswith("/auth/login")
+    assert location(other.get("/")).startswith("/signin")
     with session_scope(server.engine) as s:
         row = s.scalars(
             select(OperatorSession).where(OperatorSession.token_hash == token_digest(token_from_cookie(old)))
@@ -501,7 +551,7 @@ def test_idle_session_expires(server):
             .where(OperatorSession.token_hash == token_digest(token))
             .values(last_seen_at=utcnow() - timedelta(minutes=31))
         )
-    assert location(c.get("/")).startswith("/auth/login")
+    assert location(c.get("/")).startswith("/signin")
     with pytest.raises(InvalidStatus):
         ws_connect(
             f"ws://127.0.0.1:{server.port}/_stcore/stream",
@@ -514,7 +564,7 @@ def test_signed_in_visit_to_login_goes_on(server):
     secret = fresh_operator(server, "returner")
     c = Client(server.base)
     sign_in(c, "returner", secret)
-    assert location(c.get("/auth/login?next=%2Freports")) == "/reports"
+    assert location(c.get("/signin?next=%2Freports")) == "/reports"
 
 
 def test_sign_ins_are_audited_without_secrets(server):
@@ -524,8 +574,8 @@ def test_sign_ins_are_audited_without_secrets(server):
     page = c.get(location(password_step(c, "audited")))
     good = totp.current_code(secret)
     bad = f"{(int(good) + 7) % 1_000_000:06d}"
-    c.submit(page, "/auth/login", code=bad)
-    c.submit(page, "/auth/login", code=good)
+    c.submit(page, "/signin", code=bad)
+    c.submit(page, "/signin", code=good)
     events = audit(server, "audited")
     assert [e.action for e in events] == [
         "operator.sign_in_failed",
@@ -553,26 +603,26 @@ def empty_server(tmp_path_factory) -> Iterator[Server]:
 
 def test_first_run_setup_works_once(empty_server):
     c = Client(empty_server.base)
-    assert location(c.get("/auth/login")) == "/auth/setup"
-    form = c.get("/auth/setup")
+    assert location(c.get("/signin")) == "/signin/setup"
+    form = c.get("/signin/setup")
     assert form.status_code == 200 and "Create the first administrator" in form.text
-    differ = c.submit(form, "/auth/setup", username="boss", password=PASSWORD, confirm="something else")
+    differ = c.submit(form, "/signin/setup", username="boss", password=PASSWORD, confirm="something else")
     assert "The two passwords differ" in differ.text
-    short = c.submit(form, "/auth/setup", username="boss", password="short", confirm="short")
+    short = c.submit(form, "/signin/setup", username="boss", password="short", confirm="short")
     assert "at least 10 characters" in short.text
     made = c.submit(
-        form, "/auth/setup", username="boss", display_name="The Boss", password=PASSWORD, confirm=PASSWORD
+        form, "/signin/setup", username="boss", display_name="The Boss", password=PASSWORD, confirm=PASSWORD
     )
     assert "step=enrol" in location(made)
     enrol = c.get(location(made))
     secret = re.search(r'name="secret" value="([A-Z2-7]+)"', enrol.text).group(1)
-    assert location(c.submit(enrol, "/auth/login", code=pyotp.TOTP(secret).now())) == "/"
+    assert location(c.submit(enrol, "/signin", code=pyotp.TOTP(secret).now())) == "/"
     assert c.get("/").status_code == 200
     # Once an operator exists the form is gone, for everyone.
-    assert c.get("/auth/setup").status_code == 404
+    assert c.get("/signin/setup").status_code == 404
     later = Client(empty_server.base)
-    page = later.get("/auth/login")
-    again = later.submit(page, "/auth/setup", username="intruder", password=PASSWORD, confirm=PASSWORD)
+    page = later.get("/signin")
+    again = later.submit(page, "/signin/setup", username="intruder", password=PASSWORD, confirm=PASSWORD)
     assert again.status_code == 404
     with session_scope(empty_server.engine) as s:
         ops = s.scalars(select(Operator)).all()
