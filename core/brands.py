@@ -15,9 +15,9 @@ from sqlmodel import Session
 
 from core import audit
 from core.errors import BadInput, Conflict, NotFound
-from core.models import AppPassword, AuditEvent, Brand, Company, Domain, User, utcnow
+from core.models import AuditEvent, Brand, utcnow
 from core.operators import Actor, authorize
-from core.queries import AdoptionFilter, adoption_by_brand, effective_brand_id
+from core.queries import AdoptionFilter, adoption_by_brand, brand_counts
 
 SWITCHES = ("allow_2fa", "allow_user_disable_2fa", "allow_app_passwords")
 SWITCH_LABELS = {
@@ -99,25 +99,6 @@ def brand_detail(session: Session, name: str) -> dict:
     }
 
 
-def _brand_counts(session: Session, brand_id: int) -> tuple[int, int, int, int]:
-    """(active users, enrolled active users, live app passwords, users with one) of a brand."""
-    base = (
-        select(User.id, User.totp_enrolled_at)
-        .join(Domain, Domain.id == User.domain_id)
-        .join(Company, Company.id == Domain.company_id)
-        .where(effective_brand_id() == brand_id, User.status == "active")
-        .subquery()
-    )
-    users, enrolled = session.execute(select(func.count(), func.count(base.c.totp_enrolled_at))).one()
-    ap, ap_users = session.execute(
-        select(func.count(), func.count(func.distinct(AppPassword.user_id)))
-        .select_from(AppPassword)
-        .join(base, base.c.id == AppPassword.user_id)
-        .where(AppPassword.revoked_at.is_(None))
-    ).one()
-    return int(users), int(enrolled), int(ap), int(ap_users)
-
-
 def _effective(switches: dict[str, bool]) -> dict[str, bool]:
     # allow_user_disable_2fa means nothing while allow_2fa is off (PRODUCT.md).
     return {
@@ -135,7 +116,7 @@ def preview_impact(session: Session, name: str, change: SwitchChange) -> Impact:
     brand = get_brand(session, name)
     before = switches_of(brand)
     after = {**before, **change.as_dict()}
-    users, enrolled, ap, ap_users = _brand_counts(session, brand.id)
+    users, enrolled, ap, ap_users = brand_counts(session, brand.id)
     imp = Impact(brand=brand.name, before=before, after=after, users=users, users_with_app_passwords=ap_users)
     eb, ea = _effective(before), _effective(after)
     if eb["allow_2fa"] and not ea["allow_2fa"]:

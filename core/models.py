@@ -80,7 +80,7 @@ class User(SQLModel, table=True):
     brand_id: int | None = Field(default=None, foreign_key="brands.id", index=True)
     display_name: str = Field(default="", max_length=200)
     status: str = Field(default="active", max_length=16)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     last_login_at: datetime | None = None
     password_hash: str | None = Field(default=None, max_length=200)
     # TOTP secret, Fernet-encrypted (core.crypto); NULL when not enrolled.
@@ -99,6 +99,13 @@ class AppPassword(SQLModel, table=True):
             "user_id",
             "label",
             unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        # "Unused for 90 days", least recently active first: live passwords by last activity.
+        Index(
+            "ix_app_passwords_live_activity",
+            text("coalesce(last_used_at, created_at)"),
             sqlite_where=text("revoked_at IS NULL"),
             postgresql_where=text("revoked_at IS NULL"),
         ),
@@ -138,7 +145,8 @@ class SecurityEvent(SQLModel, table=True):
     __tablename__ = "security_events"
     __table_args__ = (
         Index("ix_security_events_brand_at", "brand_id", "at"),
-        Index("ix_security_events_at", "at"),
+        # Covers "what happened in the last 30 days" without reading the table's rows.
+        Index("ix_security_events_at_kind", "at", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,6 +155,35 @@ class SecurityEvent(SQLModel, table=True):
     brand_id: int = Field(foreign_key="brands.id")
     kind: str = Field(max_length=32)
     at: datetime = Field(default_factory=utcnow)
+
+
+class UserGroupCount(SQLModel, table=True):
+    """Users and app passwords counted per (domain, user-level brand, status).
+
+    Kept by database triggers (``core.summary``); ``user_brand_id`` 0 means no override.
+    """
+
+    __tablename__ = "user_group_counts"
+
+    domain_id: int = Field(primary_key=True)
+    user_brand_id: int = Field(default=0, primary_key=True)
+    status: str = Field(primary_key=True, max_length=16)
+    users: int = 0
+    enrolled: int = 0
+    ap_users: int = 0
+    ap_users_enrolled: int = 0
+    ap_count: int = 0
+
+
+class EventMonthCount(SQLModel, table=True):
+    """``security_events`` counted per UTC month, brand at the time and kind (triggers)."""
+
+    __tablename__ = "event_month_counts"
+
+    month: str = Field(primary_key=True, max_length=7)
+    brand_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=32)
+    n: int = 0
 
 
 class Notification(SQLModel, table=True):

@@ -1,14 +1,14 @@
 """Read queries: small named questions with bound parameters, answered by SQL aggregates.
 
 A user's effective brand is the first of the user's, the domain's and the company's brand
-(PRODUCT.md). The adoption queries never walk users one by one: they count users per
-(domain, user-level brand) from the covering index ``ix_users_domain_status``, then
+(PRODUCT.md). The adoption queries never walk users one by one: they read the counts per
+(domain, user-level brand, status) that database triggers keep (``core.summary``), then
 resolve the effective brand on those few groups and sum again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, column, func, literal, select, table, text
@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from core import search_index
-from core.models import AppPassword, Brand, Company, Domain, User
+from core.models import AppPassword, Brand, Company, Domain, User, UserGroupCount
 
 TwofaState = Literal["on", "off", "dormant"]
 
@@ -81,31 +81,24 @@ class AdoptionFilter:
 
 
 def _group_counts(status: str) -> Subquery:
-    """Users and app passwords counted per (domain, user-level brand override)."""
-    live_ap = (
-        select(
-            AppPassword.user_id.label("user_id"),
-            func.count().label("n"),
-        )
-        .where(AppPassword.revoked_at.is_(None))
-        .group_by(AppPassword.user_id)
-        .subquery("live_ap")
-    )
+    """Users and app passwords per (domain, user-level brand override), from the running
+    counts that the database keeps (``core.summary``): a few thousand rows, not a scan of
+    every mailbox. Groups left empty are dropped."""
+    g = UserGroupCount
     stmt = (
         select(
-            User.domain_id.label("domain_id"),
-            User.brand_id.label("user_brand_id"),
-            func.count().label("users"),
-            func.count(User.totp_enrolled_at).label("enrolled"),
-            func.count(live_ap.c.user_id).label("ap_users"),
-            func.coalesce(func.sum(live_ap.c.n), 0).label("ap_count"),
+            g.domain_id.label("domain_id"),
+            func.nullif(g.user_brand_id, 0).label("user_brand_id"),
+            func.sum(g.users).label("users"),
+            func.sum(g.enrolled).label("enrolled"),
+            func.sum(g.ap_users).label("ap_users"),
+            func.sum(g.ap_count).label("ap_count"),
         )
-        .select_from(User)
-        .outerjoin(live_ap, live_ap.c.user_id == User.id)
-        .group_by(User.domain_id, User.brand_id)
+        .group_by(g.domain_id, g.user_brand_id)
+        .having(func.sum(g.users) > 0)
     )
     if status != "all":
-        stmt = stmt.where(User.status == status)
+        stmt = stmt.where(g.status == status)
     return stmt.subquery("g")
 
 
@@ -122,42 +115,27 @@ def adoption_by_brand(session: Session, filters: AdoptionFilter | None = None) -
     live app passwords in a brand that allows them (suspended ones are not counted).
     """
     f = filters or AdoptionFilter()
+    brands = select(
+        Brand.id, Brand.name, Brand.allow_2fa, Brand.allow_user_disable_2fa, Brand.allow_app_passwords
+    ).order_by(Brand.name)
+    if f.brand:
+        brands = brands.where(func.lower(Brand.name) == f.brand.strip().lower())
     g = _group_counts(f.status)
-    eff = func.coalesce(g.c.user_brand_id, Domain.brand_id, Company.brand_id).label("brand_id")
+    eff = func.coalesce(g.c.user_brand_id, Domain.brand_id, Company.brand_id)
     per_brand = (
         select(
-            eff,
-            func.sum(g.c.users).label("users"),
-            func.sum(g.c.enrolled).label("enrolled"),
-            func.sum(g.c.ap_users).label("ap_users"),
-            func.sum(g.c.ap_count).label("ap_count"),
+            eff, func.sum(g.c.users), func.sum(g.c.enrolled), func.sum(g.c.ap_users), func.sum(g.c.ap_count)
         )
         .select_from(g)
         .join(Domain, Domain.id == g.c.domain_id)
         .join(Company, Company.id == Domain.company_id)
         .group_by(eff)
-        .subquery("pb")
     )
-    stmt = (
-        select(
-            Brand.name,
-            Brand.allow_2fa,
-            Brand.allow_user_disable_2fa,
-            Brand.allow_app_passwords,
-            func.coalesce(per_brand.c.users, 0),
-            func.coalesce(per_brand.c.enrolled, 0),
-            func.coalesce(per_brand.c.ap_users, 0),
-            func.coalesce(per_brand.c.ap_count, 0),
-        )
-        .select_from(Brand)
-        .outerjoin(per_brand, per_brand.c.brand_id == Brand.id)
-        .order_by(Brand.name)
-    )
-    if f.brand:
-        stmt = stmt.where(func.lower(Brand.name) == f.brand.strip().lower())
+    # Two small results joined here: SQLite would rescan the per-brand sums once a brand.
+    sums = {bid: counts for bid, *counts in session.execute(per_brand)}
     return [
-        _adoption_row({"brand": name}, a2, aud, aap, users, enrolled, ap_users, ap_count)
-        for name, a2, aud, aap, users, enrolled, ap_users, ap_count in session.execute(stmt)
+        _adoption_row({"brand": name}, a2, aud, aap, *sums.get(bid, (0, 0, 0, 0)))
+        for bid, name, a2, aud, aap in session.execute(brands)
     ]
 
 
@@ -237,6 +215,26 @@ def adoption_by_domain(session: Session, filters: AdoptionFilter | None = None) 
             }
         )
     return out
+
+
+def brand_counts(session: Session, brand_id: int) -> tuple[int, int, int, int]:
+    """(active users, enrolled active users, live app passwords, users with one) of a brand,
+    whatever its switches say (the impact preview needs the counts behind them)."""
+    g = UserGroupCount
+    eff = func.coalesce(func.nullif(g.user_brand_id, 0), Domain.brand_id, Company.brand_id)
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(g.users), 0),
+            func.coalesce(func.sum(g.enrolled), 0),
+            func.coalesce(func.sum(g.ap_count), 0),
+            func.coalesce(func.sum(g.ap_users), 0),
+        )
+        .select_from(g)
+        .join(Domain, Domain.id == g.domain_id)
+        .join(Company, Company.id == Domain.company_id)
+        .where(eff == brand_id, g.status == "active")
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
 def adoption_totals(rows: list[dict]) -> dict:
@@ -372,6 +370,32 @@ def count_users(session: Session, search: UserSearch, *, cap: int | None = None)
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
+def enrolled_user_of_brand(session: Session, brand_id: int) -> str | None:
+    """The address of one active mailbox enrolled in 2FA whose effective brand is this one
+    (the lowest id), or None. Looks in the brand's own domains (``ix_users_domain_status``)
+    and among the users who override to it, not along the address index."""
+    domains = (
+        select(Domain.id)
+        .join(Company, Company.id == Domain.company_id)
+        .where(func.coalesce(Domain.brand_id, Company.brand_id) == brand_id)
+    )
+    enrolled_active = and_(User.status == "active", User.totp_enrolled_at.is_not(None))
+    by_domain = (
+        select(User.id, User.email)
+        .where(User.domain_id.in_(domains), User.brand_id.is_(None), enrolled_active)
+        .order_by(User.id)
+        .limit(1)
+    )
+    by_override = (
+        select(User.id, User.email)
+        .where(User.brand_id == brand_id, enrolled_active)
+        .order_by(User.id)
+        .limit(1)
+    )
+    found = [row for stmt in (by_domain, by_override) for row in session.execute(stmt)]
+    return min(found)[1] if found else None
+
+
 def brand_names(session: Session) -> list[str]:
     return list(session.scalars(select(Brand.name).order_by(Brand.name)))
 
@@ -391,8 +415,10 @@ __all__ = [
     "adoption_by_domain",
     "adoption_totals",
     "app_password_state",
+    "brand_counts",
     "count_users",
     "effective_brand_id",
+    "enrolled_user_of_brand",
     "search_users",
     "twofa_state",
     "user_search_query",

@@ -3,7 +3,8 @@
 Every figure is an SQL aggregate; Python only folds the few aggregated rows (months,
 brands) together. Decisions where the product rules are silent:
 
-* **Adoption over time** is rebuilt from ``security_events`` only. Each event carries the
+* **Adoption over time** is rebuilt from ``security_events`` only (through their counts per
+  month, brand and kind, which the database keeps: ``core.summary``). Each event carries the
   user's effective brand *when it happened*, so a reset today or a later brand switch
   never rewrites a past month. Months are UTC calendar months ("YYYY-MM") and every month
   row is a whole month: the window is the last ``months`` months up to and including the
@@ -28,10 +29,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlmodel import Session
 
-from core.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, utcnow
+from core.models import (
+    AppPassword,
+    Brand,
+    Company,
+    Domain,
+    EventMonthCount,
+    SecurityEvent,
+    User,
+    UserGroupCount,
+    utcnow,
+)
 from core.queries import (
     AdoptionFilter,
     adoption_by_brand,
@@ -68,13 +79,6 @@ AT_RISK_KEYS = ("app_passwords_no_2fa", "app_passwords_unused_90d", "dormant_2fa
 # --- months --------------------------------------------------------------------------------
 
 
-def _month_sql(session: Session, column: ColumnElement) -> ColumnElement[str]:
-    """'YYYY-MM' of a UTC timestamp, in SQL on either engine."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
 def _month_window(months: int, until: datetime | None) -> tuple[list[str], datetime]:
     """The month keys of the window, oldest first, and the first instant after it."""
     if not 1 <= int(months) <= MONTHS_MAX:
@@ -90,16 +94,17 @@ def _month_window(months: int, until: datetime | None) -> tuple[list[str], datet
     return keys[::-1], end
 
 
-def _month_counts(session: Session, *, by_brand: bool, brand: str | None, end: datetime):
-    """One GROUP BY over security_events: (month, brand name or None, kind, n)."""
-    month = _month_sql(session, SecurityEvent.at).label("month")
-    cols = [month, (Brand.name if by_brand else literal(None)).label("brand"), SecurityEvent.kind]
-    stmt = select(*cols, func.count()).select_from(SecurityEvent).where(SecurityEvent.at < end)
+def _month_counts(session: Session, *, by_brand: bool, brand: str | None, last: str):
+    """(month, brand name or None, kind, n) up to and including month ``last``, from the
+    per-month counts of ``security_events`` that the database keeps (``core.summary``)."""
+    m = EventMonthCount
+    cols = [m.month, (Brand.name if by_brand else literal(None)).label("brand"), m.kind]
+    stmt = select(*cols, func.sum(m.n)).select_from(m).where(m.month <= last)
     if by_brand or brand:
-        stmt = stmt.join(Brand, Brand.id == SecurityEvent.brand_id)
+        stmt = stmt.join(Brand, Brand.id == m.brand_id)
     if brand:
         stmt = stmt.where(func.lower(Brand.name) == brand.strip().lower())
-    group = [month, SecurityEvent.kind] + ([Brand.name] if by_brand else [])
+    group = [m.month, m.kind] + ([Brand.name] if by_brand else [])
     return session.execute(stmt.group_by(*group)).all()
 
 
@@ -141,8 +146,8 @@ def adoption_by_month(
     the events that happened under that brand, with the brand's stored name (the name
     as given when no such brand exists, all rows zero). Columns: ``MONTH_FIELDS``.
     """
-    keys, end = _month_window(months, until)
-    counts = _month_counts(session, by_brand=False, brand=brand, end=end)
+    keys, _end = _month_window(months, until)
+    counts = _month_counts(session, by_brand=False, brand=brand, last=keys[-1])
     label = ALL_BRANDS
     if brand:
         label = session.scalar(select(Brand.name).where(func.lower(Brand.name) == brand.strip().lower()))
@@ -157,8 +162,8 @@ def adoption_by_month_per_brand(
 
     Sorted by month, then brand name; summing the brands of a month gives the "All" row.
     """
-    keys, end = _month_window(months, until)
-    counts = _month_counts(session, by_brand=True, brand=None, end=end)
+    keys, _end = _month_window(months, until)
+    counts = _month_counts(session, by_brand=True, brand=None, last=keys[-1])
     by_brand: dict[str, list[tuple[str, str, int]]] = {
         name: [] for name in session.scalars(select(Brand.name).order_by(Brand.name))
     }
@@ -170,20 +175,6 @@ def adoption_by_month_per_brand(
 
 
 # --- at risk -------------------------------------------------------------------------------
-
-
-def _live_ap_per_user():
-    return (
-        select(
-            AppPassword.user_id.label("user_id"),
-            func.count().label("n"),
-            func.min(AppPassword.created_at).label("oldest_created_at"),
-            func.max(AppPassword.last_used_at).label("last_used_at"),
-        )
-        .where(AppPassword.revoked_at.is_(None))
-        .group_by(AppPassword.user_id)
-        .subquery("live_ap")
-    )
 
 
 def _with_brand(stmt, brand: str | None):
@@ -199,22 +190,28 @@ def _with_brand(stmt, brand: str | None):
 
 
 def _at_risk_selects(brand: str | None, now: datetime) -> dict:
-    ap = _live_ap_per_user()
+    # Per user, from the user's own live app passwords (the index on user_id): walking users
+    # in address order finds the first page without aggregating every app password.
+    live = AppPassword.__table__.alias("live")
+    is_live = and_(live.c.user_id == User.id, live.c.revoked_at.is_(None))
+
+    def per_user(value):
+        return select(value).where(is_live).correlate(User).scalar_subquery()
+
     no_2fa = _with_brand(
         select(
             User.email,
             Brand.name.label("brand"),
             twofa_state_sql().label("twofa"),
-            ap.c.n.label("app_passwords"),
-            ap.c.oldest_created_at,
-            ap.c.last_used_at,
-        )
-        .select_from(User)
-        .join(ap, ap.c.user_id == User.id),
+            per_user(func.count()).label("app_passwords"),
+            per_user(func.min(live.c.created_at)).label("oldest_created_at"),
+            per_user(func.max(live.c.last_used_at)).label("last_used_at"),
+        ).select_from(User),
         brand,
     ).where(
         Brand.allow_app_passwords.is_(True),
         or_(User.totp_enrolled_at.is_(None), Brand.allow_2fa.is_(False)),
+        exists().where(is_live),
     )
     last_activity = func.coalesce(AppPassword.last_used_at, AppPassword.created_at)
     unused = _with_brand(
@@ -268,11 +265,38 @@ def at_risk(
 def at_risk_counts(
     session: Session, *, brand: str | None = None, now: datetime | None = None
 ) -> dict[str, int]:
-    """The full size of each ``at_risk`` list (COUNT queries)."""
-    out = {}
-    for key, (stmt, _order) in _at_risk_selects(brand, now or utcnow()).items():
-        out[key] = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    return out
+    """The full size of each ``at_risk`` list.
+
+    The two lists of users are counted from the running counts per group (``core.summary``);
+    the unused app passwords depend on the time, so they are counted in the table.
+    """
+    g = UserGroupCount
+    eff = func.coalesce(func.nullif(g.user_brand_id, 0), Domain.brand_id, Company.brand_id)
+    no_2fa = case(
+        (Brand.allow_app_passwords.is_(False), 0),
+        (Brand.allow_2fa.is_(True), g.ap_users - g.ap_users_enrolled),
+        else_=g.ap_users,
+    )
+    dormant = case((Brand.allow_2fa.is_(True), 0), else_=g.enrolled)
+    stmt = (
+        select(func.coalesce(func.sum(no_2fa), 0), func.coalesce(func.sum(dormant), 0))
+        .select_from(g)
+        .join(Domain, Domain.id == g.domain_id)
+        .join(Company, Company.id == Domain.company_id)
+        .join(Brand, Brand.id == eff)
+        .where(g.status == "active")
+    )
+    if brand:
+        stmt = stmt.where(func.lower(Brand.name) == brand.strip().lower())
+    users_no_2fa, users_dormant = session.execute(stmt).one()
+    unused, _order = _at_risk_selects(brand, now or utcnow())["app_passwords_unused_90d"]
+    return {
+        "app_passwords_no_2fa": int(users_no_2fa),
+        "app_passwords_unused_90d": int(
+            session.scalar(select(func.count()).select_from(unused.subquery())) or 0
+        ),
+        "dormant_2fa": int(users_dormant),
+    }
 
 
 # --- overview ------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from core import search_index
+from core import summary as running_counts
 from core.crypto import encrypt_secret, hash_password
 from core.errors import BadInput, Refused
 from core.models import (
@@ -961,6 +962,7 @@ def seed_demo(
         # The search index is rebuilt once after the load, not row by row (and not on the
         # deletes of --replace either).
         search_index.suspend_triggers(conn)
+        running_counts.suspend(conn)  # the running counts too: one aggregate at the end
         _ensure_empty(conn, replace)
         raw_sqlite_cache = None
         if sqlite:
@@ -1027,6 +1029,7 @@ def seed_demo(
             for _name, sql in indexes:
                 conn.exec_driver_sql(sql)
             search_index.resume_triggers(conn)
+            running_counts.resume(conn)
             # Unique constraints first (ORDER BY above), then the foreign keys they back.
             for table, name, definition in constraints:
                 conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

@@ -43,6 +43,8 @@ TABLES = (
     "companies",
     "operators",
     "brands",
+    "user_group_counts",
+    "event_month_counts",
 )
 
 
