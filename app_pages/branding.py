@@ -61,10 +61,8 @@ def _demo(url: str, name: str) -> dict:
     """Whether the brand asks for codes, and one enrolled active mailbox to drive the preview."""
     with _ui.reading(url) as s:
         brand = brands.get_brand(s, name)
-        found = queries.search_users(
-            s, queries.UserSearch(brand=brand.name, twofa="on", status="active"), limit=1
-        )
-        return {"allow_2fa": bool(brand.allow_2fa), "email": found[0]["email"] if found else None}
+        email = queries.enrolled_user_of_brand(s, brand.id) if brand.allow_2fa else None
+        return {"allow_2fa": bool(brand.allow_2fa), "email": email}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -11,6 +11,14 @@ from core import queries, reports
 
 actor = _ui.require()
 
+BAR_LIMIT = 40  # bars in the per-brand chart; more would not be read at a glance
+# What the chart shows when there are more brands than bars: (sort columns, ascending).
+BAR_ORDERS = {
+    "Lowest 2FA adoption": (["pct_2fa", "users"], [True, False]),
+    "Highest 2FA adoption": (["pct_2fa", "users"], [False, False]),
+    "Most users": (["users", "brand"], [False, True]),
+}
+
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _brands(url: str) -> list[str]:
@@ -93,7 +101,22 @@ per_brand = pd.DataFrame(o["by_brand"])
 if per_brand.empty or per_brand["users"].sum() == 0:
     st.info("No mailboxes match these filters yet.", icon=":material/info:")
 else:
-    per_brand = per_brand.sort_values(["pct_2fa", "brand"], ascending=[True, False])
+    shown = per_brand[per_brand["users"] > 0]
+    if len(shown) > BAR_LIMIT:
+        order = st.segmented_control(
+            "Show",
+            list(BAR_ORDERS),
+            default="Lowest 2FA adoption",
+            key="overview_bar_order",
+            help=f"A chart holds {BAR_LIMIT} brands; every brand is in Reports › Adoption by brand.",
+        )
+        columns, ascending = BAR_ORDERS[order or "Lowest 2FA adoption"]
+        shown = shown.sort_values(columns, ascending=ascending).head(BAR_LIMIT)
+        st.caption(
+            f"{BAR_LIMIT} of {_ui.num(len(per_brand))} brands ({_ui.num(len(per_brand) - len(shown))} more "
+            "in Reports › Adoption by brand)."
+        )
+    per_brand = shown.sort_values(["pct_2fa", "brand"], ascending=[True, False])
     fig = px.bar(
         per_brand,
         x="pct_2fa",

@@ -15,13 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import exports, links, queries
+from core import exports, links, queries, reports
 from core.audit import AuditFilter
 
 actor = _ui.require("export")
 url = _ui.db_url()
 PREVIEW = 10
 CAP = 10_000  # rows a download made in the page holds at most
+MONTHS = 24  # months in the month report
 
 
 def streamed(request: links.ExportRequest, label: str, key: str) -> None:
@@ -45,6 +46,20 @@ def _adoption(url: str, by: str, brand: str | None, status: str) -> tuple[pd.Dat
     df = exports.dataframe("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status)
     csv = "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status))
     return df, csv
+
+
+@st.cache_data(ttl=_ui.TTL, show_spinner=False)
+def _months_overall(url: str) -> pd.DataFrame:
+    """Every brand together, month by month: the preview of the per-brand month file, whose
+    rows (brands × months) are made only when it is downloaded."""
+    with _ui.reading(url) as s:
+        return pd.DataFrame(reports.adoption_by_month(s, months=MONTHS), columns=list(reports.MONTH_FIELDS))
+
+
+def _month_file(url: str) -> bytes:
+    return "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by="month", months=MONTHS)).encode(
+        "utf-8"
+    )
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
@@ -105,13 +120,30 @@ st.caption(
 for by, title in (
     ("brand", "Adoption by brand"),
     ("domain", "Adoption by domain"),
-    ("month", "Adoption by month"),
 ):
     df, csv = _ui.load(_adoption, url, by, brand, status)
-    what = _ui.rows(len(df)) + (
-        " (the last 24 UTC months; every brand, month by month)" if by == "month" else ""
+    report(title, _ui.rows(len(df)), df, len(df), csv, f"adoption-by-{by}.csv", f"reports_adoption_{by}")
+
+if brand:
+    df, csv = _ui.load(_adoption, url, "month", brand, status)
+    what = f"{_ui.rows(len(df))} (the last {MONTHS} UTC months of {brand})"
+    report("Adoption by month", what, df, len(df), csv, "adoption-by-month.csv", "reports_adoption_month")
+else:
+    df = _ui.load(_months_overall, url)
+    file_rows = len(df) * len(names)
+    what = (
+        f"The last {MONTHS} UTC months, every brand together below; the file has one row per brand and "
+        f"month ({_ui.num(len(names))} brands × {MONTHS} months = {_ui.rows(file_rows)})."
     )
-    report(title, what, df, len(df), csv, f"adoption-by-{by}.csv", f"reports_adoption_{by}")
+    report(
+        "Adoption by month",
+        what,
+        df,
+        file_rows,
+        lambda: _month_file(url),
+        "adoption-by-month.csv",
+        "reports_adoption_month",
+    )
 
 search = st.session_state.get("users_search") or queries.UserSearch()
 preview, total = _ui.load(_users_preview, url, search)
