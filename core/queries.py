@@ -11,7 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, column, func, literal, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -282,6 +296,36 @@ def clean_fragment(text: str) -> str:
     return "".join(ch for ch in (text or "") if ch.isprintable()).strip().lower()[:320]
 
 
+def _owner_conditions(session: Session, search: UserSearch) -> list[ColumnElement[bool]]:
+    """The brand and domain filters once more, on the users table's own indexed columns.
+
+    They select the same users as the filters on the joined brand and domain (a user's
+    effective brand is its own, else its domain's, else its company's), but let the
+    database start from the few domains of a brand (``ix_users_domain_status``) and the
+    users that override to it (``ix_users_brand_id``) instead of from every mailbox. The
+    ids are looked up first: with literal ids both planners pick those indexes.
+    """
+    out: list[ColumnElement[bool]] = []
+    if search.domain:
+        domain_id = session.scalar(select(Domain.id).where(Domain.name == search.domain.strip().lower()))
+        out.append(User.domain_id == literal(domain_id or 0, literal_execute=True))
+    if search.brand:
+        brand_id = session.scalar(
+            select(Brand.id).where(func.lower(Brand.name) == search.brand.strip().lower())
+        )
+        domains = session.scalars(
+            select(Domain.id)
+            .join(Company, Company.id == Domain.company_id)
+            .where(func.coalesce(Domain.brand_id, Company.brand_id) == (brand_id or 0))
+        ).all()
+        in_domains = User.domain_id.in_(
+            bindparam("owner_domains", list(domains), expanding=True, literal_execute=True)
+        )
+        overrides = User.brand_id == literal(brand_id or 0, literal_execute=True)
+        out.append(or_(and_(in_domains, User.brand_id.is_(None)), overrides))
+    return out
+
+
 def user_search_query(search: UserSearch, *, keys_only: bool = False) -> Select:
     """The rows of a user search (no order, no limit): the users export streams this.
 
@@ -452,6 +496,30 @@ def _pg_walk_page(session: Session, search: UserSearch, after_email: str | None,
     return ids
 
 
+def _owner_page(
+    session: Session, search: UserSearch, after_email: str | None, limit: int
+) -> list[int] | None:
+    """The ids of the page among the users of the brand or domain filter, or None when
+    more than ``CANDIDATE_CAP`` users match.
+
+    A brand holds a few hundred of a million mailboxes, spread through the address order:
+    walking the address index to fill a page would read most of the table. Here the
+    matches are read from the brand's domains (``_owner_conditions``) behind a ``LIMIT``
+    that keeps the planner off the address index, and the page is sorted among them. A
+    filter with more matches than the cap has them densely enough for the walk.
+    """
+    keys = user_search_query(search, keys_only=True).where(*_owner_conditions(session, search))
+    if after_email:
+        keys = keys.where(User.email > after_email)
+    k = keys.limit(search_index.CANDIDATE_CAP + 1).subquery("k")
+    rows = session.execute(
+        select(k.c.id, func.count().over().label("n")).order_by(k.c.email).limit(limit)
+    ).all()
+    if rows and rows[0].n > search_index.CANDIDATE_CAP:
+        return None
+    return [r.id for r in rows]
+
+
 def search_users(
     session: Session, search: UserSearch, *, after_email: str | None = None, limit: int = 50
 ) -> list[dict]:
@@ -468,10 +536,15 @@ def search_users(
     """
     limit = max(1, min(int(limit), SEARCH_LIMIT_MAX))
     stmt = user_search_query(search)
-    if len(clean_fragment(search.text)) >= 3 and session.get_bind().dialect.name == "postgresql":
+    trigrams = len(clean_fragment(search.text)) >= 3
+    ids = None
+    if trigrams and session.get_bind().dialect.name == "postgresql":
         ids = _pg_candidate_page(session, search, after_email, limit, search_index.CANDIDATE_CAP)
-        if ids is None:
-            ids = _pg_walk_page(session, search, after_email, limit)
+    if ids is None and (search.brand or search.domain):
+        ids = _owner_page(session, search, after_email, limit)
+    if ids is None and trigrams and session.get_bind().dialect.name == "postgresql":
+        ids = _pg_walk_page(session, search, after_email, limit)
+    if ids is not None:
         if not ids:
             return []
         stmt = stmt.where(User.id.in_(ids))
@@ -485,7 +558,9 @@ def search_users(
 
 def count_users(session: Session, search: UserSearch, *, cap: int | None = None) -> int:
     """How many users match; with ``cap``, counting stops there (a page says "10,000+")."""
-    stmt = _narrow_by_ngrams(session, user_search_query(search), search)
+    stmt = _narrow_by_ngrams(session, user_search_query(search), search).where(
+        *_owner_conditions(session, search)
+    )
     if cap is not None:
         stmt = stmt.limit(cap)
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
