@@ -26,9 +26,9 @@ from sqlalchemy import select
 from core.auth import sign_in_for_tests
 from core.crypto import decrypt_secret
 from core.db import get_engine, session_scope
-from core.models import User
-from core.queries import UserSearch, brand_names, search_users
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE
+from core.models import Brand, User
+from core.queries import UserSearch, brand_names, enrolled_user_of_brand, search_users
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, launched
 from tests.factories import make_brand
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,9 +94,10 @@ def site(tmp_path_factory) -> Iterator[dict]:
         token = sign_in_for_tests(s, "manager")
     with session_scope(engine) as s:
         brand = next(n for n in brand_names(s) if n != HOSTILE_NAME)
-        # The mailbox the page drives the preview with: the first enrolled one of a 2FA brand.
+        # The mailbox the page drives the preview with: the brand's enrolled one that core picks.
         first = search_users(s, UserSearch(twofa="on", status="active"), limit=1)[0]
-        demo = search_users(s, UserSearch(brand=first["brand"], twofa="on", status="active"), limit=1)[0]
+        brand_id = s.scalars(select(Brand.id).where(Brand.name == first["brand"])).one()
+        demo = {"brand": first["brand"], "email": enrolled_user_of_brand(s, brand_id)}
         user = s.scalars(select(User).where(User.email == demo["email"])).one()
         demo_secret = decrypt_secret(user.totp_secret)
     engine.dispose()
@@ -141,11 +142,8 @@ def site(tmp_path_factory) -> Iterator[dict]:
 
 @pytest.fixture(scope="module")
 def browser(site) -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pyotp
 import pytest
 import requests
 
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, launched
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -114,11 +114,8 @@ def site(tmp_path_factory) -> Iterator[dict]:
 
 @pytest.fixture(scope="module")
 def browser(site) -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def test_enrol_then_sign_in_with_password_and_code(site, browser):

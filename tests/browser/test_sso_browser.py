@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, need_chromium
+from tests.browser.chromium import ARTIFACTS, launched, need_chromium
 from tests.web.oidc_provider import Provider
 from tests.web.test_server import PASSWORD, Server, _start
 
@@ -47,11 +47,8 @@ def site(tmp_path_factory) -> Iterator[tuple[Server, Provider]]:
 
 @pytest.fixture(scope="module")
 def browser(site) -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def test_support_operator_signs_in_with_the_provider(site, browser):

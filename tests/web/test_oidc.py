@@ -53,21 +53,7 @@ def sso(tmp_path_factory, provider: Provider) -> Iterator[Server]:
     secrets_file = tmp / "secrets.toml"
     secrets_file.write_text(provider.secrets_toml(s.base, "acme", OPERATORS))
     s.args = ["--secrets.files", str(secrets_file)]
-    first = s.cli("operators", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-    assert first.returncode == 0, first.stderr
-    for name, role in (("sam", "support"), ("ana", "analyst"), ("gone", "support")):
-        added = s.cli(
-            "operators",
-            "add",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-            "--actor",
-            "admin",
-            stdin=PASSWORD + "\n",
-        )
-        assert added.returncode == 0, added.stderr
+    s.add_operators(("sam", "support"), ("ana", "analyst"), ("gone", "support"))
     gone = s.cli("operators", "deactivate", "gone")
     assert gone.returncode == 0, gone.stderr
     try:

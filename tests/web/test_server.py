@@ -154,6 +154,26 @@ class Server:
             timeout=60,
         )
 
+    def add_operators(self, *name_roles: tuple[str, str]) -> None:
+        """The first administrator ``admin``, then each (name, role), all with PASSWORD."""
+        first = self.cli(
+            "operators", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
+        )
+        assert first.returncode == 0, first.stderr
+        for name, role in name_roles:
+            added = self.cli(
+                "operators",
+                "add",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+                "--actor",
+                "admin",
+                stdin=PASSWORD + "\n",
+            )
+            assert added.returncode == 0, added.stderr
+
     def start(self) -> None:
         log = (self.tmp / "server.log").open("w")
         self.proc = subprocess.Popen(
@@ -212,21 +232,7 @@ def _start(tmp: Path) -> Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
     s = _start(tmp_path_factory.mktemp("web"))
-    first = s.cli("operators", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-    assert first.returncode == 0, first.stderr
-    for name, role in (("sam", "support"), ("ana", "analyst")):
-        added = s.cli(
-            "operators",
-            "add",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-            "--actor",
-            "admin",
-            stdin=PASSWORD + "\n",
-        )
-        assert added.returncode == 0, added.stderr
+    s.add_operators(("sam", "support"), ("ana", "analyst"))
     try:
         s.start()
         yield s
