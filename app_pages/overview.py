@@ -13,10 +13,11 @@ actor = _ui.require()
 
 BAR_LIMIT = 40  # bars in the per-brand chart; more would not be read at a glance
 # What the chart shows when there are more brands than bars: (sort columns, ascending).
+# Adoption is ranked among the brands that allow 2FA (elsewhere it is 0 % by the switch).
 BAR_ORDERS = {
-    "Lowest 2FA adoption": (["pct_2fa", "users"], [True, False]),
-    "Highest 2FA adoption": (["pct_2fa", "users"], [False, False]),
-    "Most users": (["users", "brand"], [False, True]),
+    "Lowest 2FA adoption": (["pct_2fa", "users"], [True, False], True),
+    "Highest 2FA adoption": (["pct_2fa", "users"], [False, False], True),
+    "Most users": (["users", "brand"], [False, True], False),
 }
 
 
@@ -110,12 +111,11 @@ else:
             key="overview_bar_order",
             help=f"A chart holds {BAR_LIMIT} brands; every brand is in Reports › Adoption by brand.",
         )
-        columns, ascending = BAR_ORDERS[order or "Lowest 2FA adoption"]
-        shown = shown.sort_values(columns, ascending=ascending).head(BAR_LIMIT)
-        st.caption(
-            f"{BAR_LIMIT} of {_ui.num(len(per_brand))} brands ({_ui.num(len(per_brand) - len(shown))} more "
-            "in Reports › Adoption by brand)."
-        )
+        columns, ascending, allowing_2fa = BAR_ORDERS[order or "Lowest 2FA adoption"]
+        pool = shown[shown["allow_2fa"]] if allowing_2fa else shown
+        shown = pool.sort_values(columns, ascending=ascending).head(BAR_LIMIT)
+        among = f"{_ui.num(len(pool))} brands with mailboxes" + (" that allow 2FA" if allowing_2fa else "")
+        st.caption(f"{len(shown)} of the {among}; every brand is in Reports › Adoption by brand.")
     per_brand = shown.sort_values(["pct_2fa", "brand"], ascending=[True, False])
     fig = px.bar(
         per_brand,
