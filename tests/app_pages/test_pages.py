@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from core.db import session_scope
 from core.models import AppPassword, AuditEvent, Brand, Domain, Notification, User
 from core.operators import Actor
 from tests.app_pages.conftest import frame, texts
-from tests.factories import make_app_password, make_user
+from tests.factories import make_app_password, make_brand, make_domain, make_user
 
 PAGES = ("overview", "brands", "users", "reports", "audit_log")
 
@@ -334,3 +335,26 @@ def test_audit_log_filters_and_exports(open_page, engine, downloads, people):
     ]
     at.selectbox("audit_actor").select("support").run()
     assert not at.dataframe and "No event matches" in texts(at)
+
+
+def test_overview_chart_with_many_brands_ranks_those_that_allow_2fa(open_page, engine, basic):
+    """Past 40 brands the chart holds 40: by default the lowest adoption among the brands
+    that allow 2FA (elsewhere it is 0 % by the switch, not by the users)."""
+    with session_scope(engine, write=True) as s:
+        for i in range(45):
+            allow = i % 3 != 0  # 30 brands allow 2FA, 15 do not
+            b = make_brand(s, f"Brand {i:02d}", allow_2fa=allow)
+            d = make_domain(s, b, f"b{i:02d}.example")
+            for n in range(4):
+                make_user(s, d, f"u{n}", twofa=n < i % 4 + (i >= 30))
+    at = open_page("overview")
+    assert not at.exception
+    assert (
+        "30 of the 30 brands with mailboxes that allow 2FA; every brand is in Reports › Adoption by brand."
+        in texts(at)
+    )
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert sorted(bars["y"]) == sorted(f"Brand {i:02d}" for i in range(45) if i % 3)
+    at.segmented_control("overview_bar_order").set_value("Most users").run()
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert len(bars["y"]) == 40
