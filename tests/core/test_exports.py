@@ -67,8 +67,29 @@ PAYLOADS = [
     "\u3000=1+1",  # ideographic space
     "-",
     "=",
+    " \t=1",  # lstrip() takes the tab too: what follows is the formula
+    "\u00a0-1",  # no-break space
+    "\u2003+x",  # em space
+    "\x1c=1",  # a separator that str.isspace() counts as whitespace
+    "\x85@x",  # next line (NEL)
+    '=1,"2"',  # escaped, then quoted
 ]
-HARMLESS = ["Zoë Ångström 日本語 🙂", "Normal text", "'already quoted", "a=b", "1+1", "user-name"]
+HARMLESS = [
+    "Zoë Ångström 日本語 🙂",
+    "Normal text",
+    "'already quoted",
+    "a=b",
+    "1+1",
+    "user-name",
+    " \tx",  # leading whitespace, then text
+    "   ",
+    "!bang",
+    "0=1",
+    "~x",
+    "ｘ=1",  # full-width letter: not a trigger
+    'say "hi", ok',  # quoted, not escaped
+    "#hash",
+]
 
 
 def must_escape(text: str) -> bool:
@@ -126,10 +147,11 @@ class World:
         return get_engine(self.url)
 
 
-def build_world(url: str) -> World:
-    now = utcnow().replace(microsecond=0)
+def build_world(url: str, now: datetime | None = None) -> World:
+    now = now or utcnow().replace(microsecond=0)
     w = World(url=url, now=now)
     texts = PAYLOADS + HARMLESS
+    assert len(texts) % 2 == 1  # users with a brand of their own (odd i) then meet every brand
     with session_scope(w.engine, write=True) as s:
         brands = []
         # brand names: payloads and harmless text; even ones allow 2FA and app passwords
@@ -453,6 +475,190 @@ def test_streams_in_chunks(world: World) -> None:
     assert len(body) == -(-len(world.users) // 7)
     assert all(len(read_rows(c)) == 7 for c in body[:-1])
     assert "".join(chunks) == export_text(world, "users")
+
+
+# --- the same bytes on both engines --------------------------------------------------------
+
+# Cells that take every branch of the users export: the cell rule (SQL) and the quoting
+# (a chunk checked as a whole, else csv.writer).
+EDGE_TEXTS = (
+    PAYLOADS
+    + HARMLESS
+    + [
+        "",
+        "cr\ronly",  # a plain address and brand around it: only the CR asks for quotes
+        "two\r\nlines",
+        "lf\nonly",
+        "a,b",
+        '"',
+        " \t",  # whitespace only, a tab included: not escaped
+        "\u3000",
+        "\u202f@x",
+        "\u205f=x",
+        "\u2028=x",
+        "\u1680-x",
+        "\x0b@x",
+        "🙂=1",
+        "{brace",
+        "A",
+        "@",
+        "＠,x",
+    ]
+)
+TWIN_NOW = datetime(2026, 3, 1, 12, 30, 5, 987654, tzinfo=UTC)  # microseconds are cut, not rounded
+
+
+def build_twin(url: str) -> None:
+    """The same users, brands, domains and app passwords in any database."""
+    with session_scope(get_engine(url), write=True) as s:
+        brands = []
+        for i, name in enumerate(["=Brand", "Plain brand", " -brand", 'Brand, "Inc"']):
+            brands.append(Brand(name=name, allow_2fa=i % 2 == 0, allow_app_passwords=True))
+            s.add(brands[-1])
+        s.flush()
+        company = Company(name="Co", brand_id=brands[0].id)
+        s.add(company)
+        s.flush()
+        domains = []
+        for i, name in enumerate(["plain.example", "-dash.example", "@at.example"]):
+            domains.append(Domain(name=name, company_id=company.id, brand_id=brands[i].id if i else None))
+            s.add(domains[-1])
+        s.flush()
+        locals_ = ["plain", "=eq", "-dash", " sp", "a,b", '"q"', "9nine"]
+        for i, text in enumerate(EDGE_TEXTS):
+            u = User(
+                email=f"{locals_[i % len(locals_)]}.{i}@{domains[i % 3].name}",
+                domain_id=domains[i % 3].id,
+                brand_id=brands[i % 4].id if i % 5 == 0 else None,
+                display_name=text,
+                status="suspended" if i % 6 == 0 else "active",
+                created_at=TWIN_NOW - timedelta(days=i, seconds=i),
+                last_login_at=TWIN_NOW - timedelta(hours=i) if i % 2 else None,
+                totp_enrolled_at=TWIN_NOW - timedelta(days=3 * i) if i % 3 == 0 else None,
+            )
+            s.add(u)
+            s.flush()
+            for k in range(i % 6):  # 0..5 app passwords, the fifth one revoked
+                revoked = TWIN_NOW if k == 4 else None
+                s.add(
+                    AppPassword(
+                        user_id=u.id,
+                        label=f"l{k}",
+                        password_hash="x",
+                        created_at=TWIN_NOW,
+                        revoked_at=revoked,
+                    )
+                )
+
+
+def reference_users_csv(url: str, search: UserSearch | None = None, bom: bool = False) -> bytes:
+    """The users export the slow, plain way: ORM rows, ``safe_cell`` and ``csv.writer``."""
+    from sqlalchemy import select
+
+    from core.queries import search_users
+
+    with session_scope(get_engine(url)) as s:
+        wanted = None
+        if search is not None:
+            wanted = {r["email"] for r in search_users(s, search, limit=500)}
+        rows = []
+        for u in s.scalars(select(User).order_by(User.id)):
+            if wanted is not None and u.email not in wanted:
+                continue
+            domain = s.get(Domain, u.domain_id)
+            company = s.get(Company, domain.company_id)
+            brand = s.get(Brand, u.brand_id or domain.brand_id or company.brand_id)
+            live = sum(
+                1
+                for ap in s.scalars(select(AppPassword).where(AppPassword.user_id == u.id))
+                if not ap.revoked_at
+            )
+            twofa = "off" if u.totp_enrolled_at is None else ("on" if brand.allow_2fa else "dormant")
+            cells = [u.email, u.display_name, brand.name, domain.name, u.status, twofa, live]
+            cells += [u.totp_enrolled_at, u.created_at, u.last_login_at]
+            rows.append([exports.safe_cell(c) for c in cells])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(exports.USERS_COLUMNS)
+    writer.writerows(rows)
+    return (("\ufeff" if bom else "") + buf.getvalue()).encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The twin data set in SQLite and in PostgreSQL: {"sqlite": url, "postgres": url}."""
+    tmp = tmp_path_factory.mktemp("twins")
+    with new_database("sqlite", tmp) as lite, new_database("postgres", tmp) as pg:
+        build_twin(lite)
+        build_twin(pg)
+        yield {"sqlite": lite, "postgres": pg}
+
+
+TWIN_SEARCHES = [
+    None,
+    UserSearch(text="dash"),
+    UserSearch(brand="=brand"),
+    UserSearch(domain="-dash.example", status="active"),
+    UserSearch(twofa="dormant"),
+    UserSearch(twofa="on", app_passwords="some"),
+    UserSearch(app_passwords="none"),
+    UserSearch(app_passwords="max"),
+    UserSearch(status="suspended"),
+    UserSearch(text="nobody at all"),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "search",
+    TWIN_SEARCHES,
+    ids=lambda s: ",".join(f"{k}={v}" for k, v in vars(s or UserSearch()).items() if v) or "all",
+)
+def test_users_export_is_byte_identical_on_both_engines(twins: dict[str, str], search) -> None:
+    want = reference_users_csv(twins["sqlite"], search)
+    assert want == reference_users_csv(twins["postgres"], search)  # the same data on both
+    for url in twins.values():
+        engine = get_engine(url)
+        buf = io.BytesIO()
+        n = exports.write_csv(buf, "users", engine=engine, search=search)
+        assert buf.getvalue() == want, url.split(":")[0]
+        assert n == len(read_rows(want.decode("utf-8"))) - 1
+        # chunk by chunk: chunks that need quoting and chunks that do not, side by side
+        for chunk_rows in (1, 2, 7):
+            text = "".join(exports.iter_csv("users", engine=engine, search=search, chunk_rows=chunk_rows))
+            assert text.encode("utf-8") == want
+
+
+@pytest.mark.postgres
+def test_users_export_bom_and_every_edge_text_on_both_engines(twins: dict[str, str]) -> None:
+    want = reference_users_csv(twins["sqlite"], bom=True)
+    for url in twins.values():
+        buf = io.BytesIO()
+        exports.write_csv(buf, "users", engine=get_engine(url), bom=True)
+        assert buf.getvalue() == want
+        rows = list(csv.reader(io.StringIO(want[3:].decode("utf-8"), newline="")))[1:]
+        assert [r[1] for r in rows] == [exports.safe_cell(t) for t in EDGE_TEXTS]
+        assert all(is_safe(c) for r in rows for c in r[:5])
+        assert {r[6] for r in rows} == {"0", "1", "2", "3", "4"}  # the revoked fifth is not counted
+        assert rows[0][8] == "2026-03-01T12:30:05Z"
+
+
+@pytest.mark.postgres
+def test_users_export_closed_early_leaves_the_connection_usable(twins: dict[str, str]) -> None:
+    for url in twins.values():
+        engine = get_engine(url)
+        chunks = exports.iter_csv("users", engine=engine, chunk_rows=2)
+        assert next(chunks).startswith("email,") and next(chunks)
+        chunks.close()  # a download cancelled half way
+        assert exports.write_csv(io.BytesIO(), "users", engine=engine) == len(EDGE_TEXTS)
+
+
+def test_the_cell_rule_in_sql_knows_every_whitespace() -> None:
+    # _guard_sql trims what str.lstrip() trims: every whitespace character lies below U+3001.
+    spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert max(map(ord, spaces)) <= 0x3000
+    assert spaces == set(exports._SPACES)
+    assert not any(65 <= ord(c) <= 126 for c in spaces | exports.FORMULA_TRIGGERS)
 
 
 # --- DataFrames ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from core import links
+from core import exports, links
 from core.db import session_scope
 from core.models import Domain
 from core.operators import Actor
@@ -57,6 +57,21 @@ def test_users_export_streams_every_row_safely(dl_server):
     assert {r[2] for r in rows[1:]} == {"'=Evil Brand"}
     with session_scope(dl_server.engine) as s:
         assert s.scalar(select(Domain.name)) == "dl.example.com"
+
+
+def test_users_export_is_streamed_as_the_export_writes_it(dl_server):
+    client = _signed_in(dl_server, "dan", "analyst")
+    wanted = links.ExportRequest(kind="users", text="person", bom=True)
+    response = client.get(links.make_link(Actor(name="dan", role="analyst"), wanted), stream=True)
+    assert response.status_code == 200, response.text[:300]
+    # Streamed: sent in chunks as they are written, never sized (and so held) up front.
+    assert response.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in response.headers
+    body = b"".join(response.iter_content(chunk_size=None))
+    chunks = exports.iter_csv("users", engine=dl_server.engine, search=wanted.search(), bom=True)
+    assert body == "".join(chunks).encode("utf-8")  # the same iterator, byte for byte
+    assert body.startswith(b"\xef\xbb\xbfemail,display_name,") and body.endswith(b"\r\n")
+    assert body.count(b"\r\n") == 121
 
 
 def test_a_link_for_another_operator_is_refused(dl_server):
