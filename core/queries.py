@@ -231,22 +231,42 @@ def adoption_by_domain(session: Session, filters: AdoptionFilter | None = None) 
     return out
 
 
+def brand_domain_ids(brand_id: int) -> Select:
+    """The ids of the domains whose own brand, else their company's, is this one."""
+    return (
+        select(Domain.id)
+        .join(Company, Company.id == Domain.company_id)
+        .where(func.coalesce(Domain.brand_id, Company.brand_id) == brand_id)
+    )
+
+
+def counted_brand_id() -> ColumnElement[int]:
+    """A ``user_group_counts`` group's effective brand; needs ``counted_groups``' joins."""
+    return func.coalesce(func.nullif(UserGroupCount.user_brand_id, 0), Domain.brand_id, Company.brand_id)
+
+
+def counted_groups(*columns: ColumnElement) -> Select:
+    """``columns`` over the running counts per group (``core.summary``), joined to the
+    group's domain and company so that ``counted_brand_id`` resolves its brand."""
+    return (
+        select(*columns)
+        .select_from(UserGroupCount)
+        .join(Domain, Domain.id == UserGroupCount.domain_id)
+        .join(Company, Company.id == Domain.company_id)
+    )
+
+
 def brand_counts(session: Session, brand_id: int) -> tuple[int, int, int, int]:
     """(active users, enrolled active users, live app passwords, users with one) of a brand,
     whatever its switches say (the impact preview needs the counts behind them)."""
     g = UserGroupCount
-    eff = func.coalesce(func.nullif(g.user_brand_id, 0), Domain.brand_id, Company.brand_id)
     row = session.execute(
-        select(
+        counted_groups(
             func.coalesce(func.sum(g.users), 0),
             func.coalesce(func.sum(g.enrolled), 0),
             func.coalesce(func.sum(g.ap_count), 0),
             func.coalesce(func.sum(g.ap_users), 0),
-        )
-        .select_from(g)
-        .join(Domain, Domain.id == g.domain_id)
-        .join(Company, Company.id == Domain.company_id)
-        .where(eff == brand_id, g.status == "active")
+        ).where(counted_brand_id() == brand_id, g.status == "active")
     ).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
@@ -313,11 +333,7 @@ def _owner_conditions(session: Session, search: UserSearch) -> list[ColumnElemen
         brand_id = session.scalar(
             select(Brand.id).where(func.lower(Brand.name) == search.brand.strip().lower())
         )
-        domains = session.scalars(
-            select(Domain.id)
-            .join(Company, Company.id == Domain.company_id)
-            .where(func.coalesce(Domain.brand_id, Company.brand_id) == (brand_id or 0))
-        ).all()
+        domains = session.scalars(brand_domain_ids(brand_id or 0)).all()
         in_domains = User.domain_id.in_(
             bindparam("owner_domains", list(domains), expanding=True, literal_execute=True)
         )
@@ -439,14 +455,7 @@ def _pg_candidate_page(
         search_index.folded(User.email).like(literal(pattern, literal_execute=True), escape="\\"),
         func.strpos(User.email, frag) > 0,
     )
-    if after_email:
-        keys = keys.where(User.email > after_email)
-    k = keys.limit(cap + 1).subquery("k")
-    page = select(k.c.id, func.count().over().label("n")).order_by(k.c.email).limit(limit)
-    rows = session.execute(page).all()
-    if rows and rows[0].n > cap:
-        return None
-    return [r.id for r in rows]
+    return _ranked_page(session, keys, after_email, limit, cap)
 
 
 def _pg_walk_page(session: Session, search: UserSearch, after_email: str | None, limit: int) -> list[int]:
@@ -509,13 +518,22 @@ def _owner_page(
     filter with more matches than the cap has them densely enough for the walk.
     """
     keys = user_search_query(search, keys_only=True).where(*_owner_conditions(session, search))
+    return _ranked_page(session, keys, after_email, limit, search_index.CANDIDATE_CAP)
+
+
+def _ranked_page(
+    session: Session, keys: Select, after_email: str | None, limit: int, cap: int
+) -> list[int] | None:
+    """The ids of the page among the ``(id, email)`` rows of ``keys``, or None when there
+    are more than ``cap`` of them. The ``LIMIT`` inside keeps the planner from answering
+    by the address index; ``count(*) OVER ()`` says how many there were, and a top-N sort
+    of those few thousand picks the page, in one pass over them."""
     if after_email:
         keys = keys.where(User.email > after_email)
-    k = keys.limit(search_index.CANDIDATE_CAP + 1).subquery("k")
-    rows = session.execute(
-        select(k.c.id, func.count().over().label("n")).order_by(k.c.email).limit(limit)
-    ).all()
-    if rows and rows[0].n > search_index.CANDIDATE_CAP:
+    k = keys.limit(cap + 1).subquery("k")
+    page = select(k.c.id, func.count().over().label("n")).order_by(k.c.email).limit(limit)
+    rows = session.execute(page).all()
+    if rows and rows[0].n > cap:
         return None
     return [r.id for r in rows]
 
@@ -570,11 +588,7 @@ def enrolled_user_of_brand(session: Session, brand_id: int) -> str | None:
     """The address of one active mailbox enrolled in 2FA whose effective brand is this one
     (the lowest id), or None. Looks in the brand's own domains (``ix_users_domain_status``)
     and among the users who override to it, not along the address index."""
-    domains = (
-        select(Domain.id)
-        .join(Company, Company.id == Domain.company_id)
-        .where(func.coalesce(Domain.brand_id, Company.brand_id) == brand_id)
-    )
+    domains = brand_domain_ids(brand_id)
     enrolled_active = and_(User.status == "active", User.totp_enrolled_at.is_not(None))
     by_domain = (
         select(User.id, User.email)
@@ -612,7 +626,10 @@ __all__ = [
     "adoption_totals",
     "app_password_state",
     "brand_counts",
+    "brand_domain_ids",
     "count_users",
+    "counted_brand_id",
+    "counted_groups",
     "effective_brand_id",
     "enrolled_user_of_brand",
     "search_users",

@@ -47,6 +47,8 @@ from core.queries import (
     AdoptionFilter,
     adoption_by_brand,
     adoption_totals,
+    counted_brand_id,
+    counted_groups,
     effective_brand_id,
     twofa_state_sql,
 )
@@ -271,7 +273,6 @@ def at_risk_counts(
     the unused app passwords depend on the time, so they are counted in the table.
     """
     g = UserGroupCount
-    eff = func.coalesce(func.nullif(g.user_brand_id, 0), Domain.brand_id, Company.brand_id)
     no_2fa = case(
         (Brand.allow_app_passwords.is_(False), 0),
         (Brand.allow_2fa.is_(True), g.ap_users - g.ap_users_enrolled),
@@ -279,11 +280,8 @@ def at_risk_counts(
     )
     dormant = case((Brand.allow_2fa.is_(True), 0), else_=g.enrolled)
     stmt = (
-        select(func.coalesce(func.sum(no_2fa), 0), func.coalesce(func.sum(dormant), 0))
-        .select_from(g)
-        .join(Domain, Domain.id == g.domain_id)
-        .join(Company, Company.id == Domain.company_id)
-        .join(Brand, Brand.id == eff)
+        counted_groups(func.coalesce(func.sum(no_2fa), 0), func.coalesce(func.sum(dormant), 0))
+        .join(Brand, Brand.id == counted_brand_id())
         .where(g.status == "active")
     )
     if brand:
