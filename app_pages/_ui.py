@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from core import queries
 from core.auth import SESSION_COOKIE, session_actor
 from core.config import get_settings
 from core.db import get_engine, session_scope
@@ -65,6 +66,13 @@ def reading(url: str) -> Iterator[Session]:
     """A short read-only session, for the pages' cached read functions."""
     with session_scope(engine(url)) as session:
         yield session
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def brand_names(url: str) -> list[str]:
+    """Every brand's name, sorted (the brand pickers of several pages); read through ``load``."""
+    with reading(url) as s:
+        return queries.brand_names(s)
 
 
 def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -51,12 +51,6 @@ _LINE_PREFIX = re.compile(r"^Line \d+: ")
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _brands(url: str) -> list[str]:
-    with _ui.reading(url) as s:
-        return queries.brand_names(s)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _demo(url: str, name: str) -> dict:
     """Whether the brand asks for codes, and one enrolled active mailbox to drive the preview."""
     with _ui.reading(url) as s:
@@ -236,7 +230,7 @@ _ui.header(
     "A brand's CSS for its webmail login page, beside a sandboxed preview of the 2FA pop-up; "
     "checked before it is saved.",
 )
-names = _ui.load(_brands, url)
+names = _ui.load(_ui.brand_names, url)
 if not names:
     st.info(_ui.NO_DATA, icon=":material/database:")
     st.stop()
@@ -244,8 +238,8 @@ if not names:
 wanted = st.query_params.get("brand")
 by_lower = {n.lower(): n for n in names}
 if wanted and wanted.lower() not in by_lower:  # maybe a brand newer than the cached list
-    _brands.clear()
-    names = _ui.load(_brands, url)
+    _ui.brand_names.clear()
+    names = _ui.load(_ui.brand_names, url)
     by_lower = {n.lower(): n for n in names}
 if wanted and wanted.lower() not in by_lower:
     st.warning(f"There is no brand {wanted!r}; pick one below.", icon=":material/search_off:")

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages import _ui
-from core import queries, reports
+from core import reports
 
 actor = _ui.require()
 
@@ -19,12 +19,6 @@ BAR_ORDERS = {
     "Highest 2FA adoption": (["pct_2fa", "users"], [False, False], True),
     "Most users": (["users", "brand"], [False, True], False),
 }
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _brands(url: str) -> list[str]:
-    with _ui.reading(url) as s:
-        return queries.brand_names(s)
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
@@ -50,7 +44,7 @@ def _at_risk(url: str, brand: str | None) -> tuple[dict, dict]:
 url = _ui.db_url()
 _ui.header("Overview", "2FA and app-password adoption across the brands you host, and the users at risk.")
 
-names = _ui.load(_brands, url)
+names = _ui.load(_ui.brand_names, url)
 if not names:
     st.info(_ui.NO_DATA, icon=":material/database:")
     st.stop()

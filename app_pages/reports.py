@@ -35,12 +35,6 @@ def streamed(request: links.ExportRequest, label: str, key: str) -> None:
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _brands(url: str) -> list[str]:
-    with _ui.reading(url) as s:
-        return queries.brand_names(s)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _adoption(url: str, by: str, brand: str | None, status: str) -> tuple[pd.DataFrame, str]:
     """The whole (small) report as a DataFrame and as CSV text."""
     df = exports.dataframe("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status)
@@ -103,7 +97,7 @@ def report(title: str, what: str, df: pd.DataFrame, total: int, data, file_name:
 
 
 _ui.header("Reports", "CSV files that open safely in a spreadsheet, with the same numbers as the dashboard.")
-names = _ui.load(_brands, url)
+names = _ui.load(_ui.brand_names, url)
 if not names:
     st.info(_ui.NO_DATA, icon=":material/database:")
     st.stop()

@@ -30,12 +30,6 @@ STATE_WORDS = {
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _brands(url: str) -> list[str]:
-    with _ui.reading(url) as s:
-        return queries.brand_names(s)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _search(url: str, search: queries.UserSearch, after: str | None) -> list[dict]:
     with _ui.reading(url) as s:
         return queries.search_users(s, search, after_email=after, limit=PAGE_SIZE)
@@ -238,7 +232,7 @@ def _user_view(email: str) -> None:
 _ui.header(
     "Users", "Find a mailbox by any part of its address, then reset its 2FA or revoke an app password."
 )
-brands_list = _ui.load(_brands, url)
+brands_list = _ui.load(_ui.brand_names, url)
 if not brands_list:
     st.info(_ui.NO_DATA, icon=":material/database:")
     st.stop()
