@@ -18,12 +18,12 @@ from sqlmodel import Session
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from core import app_passwords, brands, operators, queries, twofa, users
+from core import access, app_passwords, brands, operators, queries, twofa, users
+from core.access import Actor
 from core.cli_format import FORMATS, emit
 from core.config import SettingsError
 from core.db import get_engine, session_scope, upgrade_schema
 from core.errors import BadInput, CoreError
-from core.operators import Actor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="MAC Security Console command line.")
 brands_app = typer.Typer(no_args_is_help=True, help="Brands and their security switches.")
@@ -200,7 +200,7 @@ def brands_set(
         )
     with session(write=not dry_run) as s:
         who = acting(s, actor)
-        operators.authorize(who, "brand.update")
+        access.authorize(who, "brand.update")
         if dry_run:
             impact = brands.preview_impact(s, brand, change)
             typer.echo(f"Dry run for {impact.brand}; nothing was changed.")

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core import audit
+from core.access import Actor, require
 from core.crypto import hash_password
 from core.errors import BadInput, NotFound, Refused
 from core.models import AppPassword, utcnow
-from core.operators import Actor, authorize
 from core.users import effective_brand, get_user
 
 MAX_PER_USER = 4  # the article: "Each email account supports up to four app-specific passwords."
@@ -53,11 +53,9 @@ def clean_label(label: str) -> str:
 
 
 def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppPassword:
-    authorize(actor, "app_password.create")
+    actor = require(session, actor, "app_password.create", mailbox=email)
     name = clean_label(label)
     user = get_user(session, email, for_update=True)
-    if actor.role == "customer" and actor.email != user.email:
-        raise Refused("A customer may create app passwords only for their own mailbox.")
     brand = effective_brand(session, user)
     if not brand.allow_app_passwords:
         raise Refused(f"{brand.name} does not allow app passwords; an account manager can turn them on.")
@@ -93,10 +91,8 @@ def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppP
 
 def revoke(session: Session, *, actor: Actor, email: str, label: str) -> None:
     """Revoke one app password by its label; the others are untouched."""
-    authorize(actor, "app_password.revoke")
+    actor = require(session, actor, "app_password.revoke", mailbox=email)
     user = get_user(session, email, for_update=True)
-    if actor.role == "customer" and actor.email != user.email:
-        raise Refused("A customer may revoke only their own app passwords.")
     name = clean_label(label)
     ap = session.scalars(
         select(AppPassword).where(

@@ -35,6 +35,8 @@ ACTIONS = {
     "operator.sign_in": "Operator signed in",
     "operator.sign_in_failed": "Operator sign-in failed",
     "operator.sign_out": "Operator signed out",
+    "operator.signed_out_everywhere": "Operator signed out everywhere",
+    "access.refused": "Action refused",
     "notification.sent": "Customer notification sent",
     "demo.seeded": "Demo data loaded",
 }

@@ -2,9 +2,17 @@
 
 The web adapter (``server.py``) calls these; it holds no rule of its own. Failed
 attempts are rows of ``login_failures`` (a reload does not reset them): after 5 failures
-for a username within 15 minutes, sign-in for it waits until the window passes.
-Sessions are rows of ``operator_sessions``; the browser's cookie holds a random token,
-the table its SHA-256, and a session ends on sign-out or after 30 idle minutes.
+for a username within 15 minutes, sign-in for it waits until the window passes. Before
+that, one client address may make ``MAC_SIGNIN_PER_MINUTE`` (20) password attempts a
+minute (``client_limit``), and a username that no operator could have never reaches the
+database. The password is checked against a hash made by the same hasher whether or not
+the name exists, outside any transaction.
+
+Sessions are rows of ``operator_sessions``; the browser's cookie holds a random token, the
+table its SHA-256. One session per operator: signing in again ends the others. A session
+ends on sign-out, "sign out everywhere", a password change, an authenticator reset, a
+deactivation or a role change, and stops acting after ``MAC_SESSION_IDLE_MINUTES`` idle or
+``MAC_SESSION_MAX_HOURS`` after sign-in (``core.access.session_problem``).
 
 Between the password step and the code step the browser carries a *pending* ticket: the
 username, the time and an HMAC over both, valid for 5 minutes. It proves the password
@@ -19,22 +27,36 @@ the idle expiry and the sign-out are the same as after a password sign-in.
 
 from __future__ import annotations
 
+import re
 import secrets
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import audit, totp
+from core.access import Actor, require, require_self_or, session_problem
 from core.config import get_settings
-from core.crypto import decrypt_secret, encrypt_secret, sign, signature_ok, token_digest, verify_password
+from core.crypto import (
+    decrypt_secret,
+    encrypt_secret,
+    hash_password,
+    sign,
+    signature_ok,
+    token_digest,
+    verify_password,
+)
+from core.db import session_scope
 from core.errors import BadInput
 from core.models import Operator, OperatorSession, utcnow
-from core.operators import Actor
 
 SESSION_COOKIE = "mac_session"
 PENDING_COOKIE = "mac_pending"
@@ -105,19 +127,87 @@ def read_ticket(ticket: str, now: float | None = None) -> str | None:
     return username
 
 
-def check_password(session: Session, *, username: str, password: str) -> SignInStep:
-    """Step 1. Run in a write session: a failure is recorded and must be committed."""
+# What a sign-in username may hold before it reaches the database or the audit log: the
+# operator username rule (core.operators.check_username), at most 64 characters.
+_SIGN_IN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+INVALID_NAME = "(invalid username)"
+
+
+def sign_in_name(username: str | None) -> str | None:
+    """The username as stored (trimmed, lowercase), or None when no operator could have it."""
     name = (username or "").strip().lower()
-    throttled = _throttle_message(session, name)
-    if throttled:
-        return _no(throttled)
-    op = session.scalars(select(Operator).where(Operator.username == name)).first()
-    # Verify against a hash even for an unknown name, so timing does not tell names apart.
-    ok = verify_password(op.password_hash if op else _DUMMY_HASH, password or "")
-    if op is None or not ok or not op.active:
-        return _failed(session, name, "password")
-    step = "code" if (op.totp_secret and op.totp_confirmed) else "enrol"
-    return SignInStep(ok=True, message="", next=step, ticket=make_ticket(name))
+    return name if _SIGN_IN_NAME.fullmatch(name) else None
+
+
+@lru_cache(maxsize=1)
+def _stand_in_hash() -> str:
+    # A hash made by the very hasher of real passwords, so verifying against it costs
+    # the same: timing does not tell an unknown name from a known one.
+    return hash_password(secrets.token_urlsafe(16))
+
+
+class AttemptLimiter:
+    """At most ``limit`` attempts per key (a client address) in a sliding ``window`` of seconds.
+
+    In the process's memory, before any database work or password hash: a flood from one
+    address is stopped without costing the other operators anything. Each server process
+    keeps its own count (the README says so).
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._seen) > 10_000:  # forget idle addresses instead of growing without bound
+                self._seen = {k: q for k, q in self._seen.items() if q and now - q[-1] < self.window}
+            q = self._seen.setdefault(key, deque())
+            while q and now - q[0] >= self.window:
+                q.popleft()
+            if len(q) >= self.limit:
+                return False
+            q.append(now)
+            return True
+
+
+@lru_cache(maxsize=1)
+def client_limit() -> AttemptLimiter:
+    """Password attempts a minute from one address (``MAC_SIGNIN_PER_MINUTE``, default 20)."""
+    return AttemptLimiter(limit=get_settings().signin_per_minute, window=60)
+
+
+CLIENT_LIMITED = "Too many sign-in attempts from your address; wait a minute, then try again."
+
+
+def check_password(engine: Engine, *, username: str, password: str, client: str | None = None) -> SignInStep:
+    """Step 1: the password. Opens its own short transactions on ``engine``.
+
+    The hash is verified outside any transaction, so sign-in attempts never hold the
+    write lock that other writes wait for; only a failure is written (a short write).
+    A client address over ``client_limit()`` is refused before the database or the hash.
+    """
+    if client is not None and not client_limit().allow(client):
+        return _no(CLIENT_LIMITED)
+    name = sign_in_name(username)
+    stored, active, step = _stand_in_hash(), False, "enrol"
+    if name is not None:
+        with session_scope(engine) as session:
+            throttled = _throttle_message(session, name)
+            if throttled:
+                return _no(throttled)
+            op = session.scalars(select(Operator).where(Operator.username == name)).first()
+            if op is not None:
+                stored, active = op.password_hash, op.active
+                step = "code" if (op.totp_secret and op.totp_confirmed) else "enrol"
+    # Verified against a hash even for an unknown or malformed name: the same cost either way.
+    ok = verify_password(stored, password or "")
+    if ok and active:
+        return SignInStep(ok=True, message="", next=step, ticket=make_ticket(name))
+    with session_scope(engine, write=True) as session:
+        return _failed(session, name or INVALID_NAME, "password")
 
 
 def start_enrolment(session: Session, *, ticket: str) -> tuple[str, str]:
@@ -161,32 +251,72 @@ def check_code(session: Session, *, ticket: str, code: str, now: float | None = 
         audit.record(
             session, actor=name, action="operator.totp_enrolled", object_type="operator", object_key=name
         )
-    token = secrets.token_urlsafe(32)
-    session.add(OperatorSession(token_hash=token_digest(token), operator_id=op.id))
-    audit.record(session, actor=name, action="operator.sign_in", object_type="operator", object_key=name)
+    token, ended = open_session(session, op)
+    audit.record(
+        session,
+        actor=name,
+        action="operator.sign_in",
+        object_type="operator",
+        object_key=name,
+        after={"ended_sessions": ended} if ended else None,
+    )
     return SignInStep(ok=True, message="Signed in.", token=token)
 
 
+def open_session(session: Session, op: Operator) -> tuple[str, int]:
+    """A new session for ``op`` and how many older ones it ended: one session per operator.
+
+    Signing in again ends the operator's other sessions, so a browser left signed in
+    elsewhere (a shared computer, a stolen cookie) stops with the next sign-in.
+    """
+    ended = end_sessions(session, op.id)
+    token = secrets.token_urlsafe(32)
+    session.add(OperatorSession(token_hash=token_digest(token), operator_id=op.id))
+    return token, ended
+
+
+def end_sessions(session: Session, operator_id: int | None) -> int:
+    """End every open session of an operator; how many there were."""
+    result = session.execute(
+        update(OperatorSession)
+        .where(OperatorSession.operator_id == operator_id, OperatorSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
 def session_actor(session: Session, token: str | None, *, touch: bool = True) -> Actor | None:
-    """The operator behind a session token, or None when it is unknown, ended or idle too long."""
+    """The operator behind a session token, or None when the session may no longer act.
+
+    It may not once it ended, went idle, outlived ``MAC_SESSION_MAX_HOURS`` or was issued
+    before the operator's last credential change (``core.access.session_problem``).
+    """
     if not token:
         return None
+    digest = token_digest(token)
     row = session.execute(
         select(OperatorSession, Operator)
         .join(Operator, Operator.id == OperatorSession.operator_id)
-        .where(OperatorSession.token_hash == token_digest(token))
+        .where(OperatorSession.token_hash == digest)
     ).first()
     if row is None:
         return None
     sess, op = row
     now = utcnow()
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
-    if sess.ended_at is not None or not op.active or now - sess.last_seen_at > idle:
+    if session_problem(sess, op, now) is not None:
         return None
     if touch and now - sess.last_seen_at > timedelta(seconds=30):
         # Only every 30 s: a page view is many requests, and each would be a write.
         session.execute(update(OperatorSession).where(OperatorSession.id == sess.id).values(last_seen_at=now))
-    return Actor(name=op.username, role=op.role, operator_id=op.id)
+    return Actor(name=op.username, role=op.role, operator_id=op.id, session_digest=digest)
+
+
+def session_of(token: str | None) -> Actor:
+    """The actor a dashboard request acts as: its session, to be proven by ``core.access.require``.
+
+    It carries no role: the write's own transaction reads who is behind the session.
+    """
+    return Actor(name="(signed-in session)", role="session", session_digest=token_digest(token or ""))
 
 
 def end_session(session: Session, token: str | None) -> None:
@@ -201,6 +331,27 @@ def end_session(session: Session, token: str | None) -> None:
     audit.record(
         session, actor=actor.name, action="operator.sign_out", object_type="operator", object_key=actor.name
     )
+
+
+def sign_out_everywhere(session: Session, *, actor: Actor, username: str) -> int:
+    """End every session of an operator (one's own, or, for an administrator, anyone's)."""
+    op = session.scalars(
+        select(Operator).where(Operator.username == (username or "").strip().lower())
+    ).first()
+    if op is None:
+        require(session, actor, "operator.recover")
+        raise BadInput(f"There is no operator {username!r}.")
+    actor = require_self_or(session, actor, "operator.recover", operator_id=op.id)
+    ended = end_sessions(session, op.id)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="operator.signed_out_everywhere",
+        object_type="operator",
+        object_key=op.username,
+        after={"ended_sessions": ended},
+    )
+    return ended
 
 
 # --- single sign-on (OIDC) ----------------------------------------------------------------
@@ -325,31 +476,18 @@ def oidc_sign_in(
             message=f"The operator for {email} is deactivated; ask an administrator.",
         )
     op.last_sign_in_at = utcnow()
-    token = secrets.token_urlsafe(32)
-    session.add(OperatorSession(token_hash=token_digest(token), operator_id=op.id))
+    token, ended = open_session(session, op)
     audit.record(
         session,
         actor=op.username,
         action="operator.sign_in",
         object_type="operator",
         object_key=op.username,
-        after={"method": "oidc", "provider": provider, "email": email.lower()},
+        after={
+            "method": "oidc",
+            "provider": provider,
+            "email": email.lower(),
+            **({"ended_sessions": ended} if ended else {}),
+        },
     )
     return SignInStep(ok=True, message="Signed in.", token=token)
-
-
-def sign_in_for_tests(session: Session, username: str) -> str:
-    """A session token for an existing operator, without the code step.
-
-    For the page tests (AppTest has no cookies) and the command line's own tools; the
-    dashboard never calls it.
-    """
-    op = session.scalars(select(Operator).where(Operator.username == username)).one()
-    token = secrets.token_urlsafe(32)
-    session.add(OperatorSession(token_hash=token_digest(token), operator_id=op.id))
-    return token
-
-
-_DUMMY_HASH = (
-    "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Xb8gYxJ1nFh6mVtO0m3o8Gk3CqzH3xM2pQk9k5mZ8Yc"
-)

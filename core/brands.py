@@ -14,9 +14,9 @@ from sqlalchemy import and_, func, select, update
 from sqlmodel import Session
 
 from core import audit
+from core.access import Actor, require
 from core.errors import BadInput, Conflict, NotFound
 from core.models import AuditEvent, Brand, utcnow
-from core.operators import Actor, authorize
 from core.queries import AdoptionFilter, adoption_by_brand, brand_counts
 
 SWITCHES = ("allow_2fa", "allow_user_disable_2fa", "allow_app_passwords")
@@ -192,7 +192,7 @@ def set_switches(
     ``expected_version`` is the version the caller loaded; None means "whatever is there
     now" (the command line, which shows no form). Returns the impact that was applied.
     """
-    authorize(actor, "brand.update")
+    actor = require(session, actor, "brand.update")
     if not change.as_dict():
         raise BadInput("No switch was given: name at least one of the three switches to change.")
     brand = get_brand(session, name, for_update=expected_version is None)
@@ -240,7 +240,7 @@ def bulk_set_switches(
     expected_versions: dict[str, int] | None = None,
 ) -> list[Impact]:
     """The same change on several brands, all or none (one transaction: any refusal undoes all)."""
-    authorize(actor, "brand.update")
+    actor = require(session, actor, "brand.update")
     if not names:
         raise BadInput("Select at least one brand for a bulk change.")
     expected_versions = expected_versions or {}
@@ -278,7 +278,7 @@ def save_css(
     """
     from core.css import CssRejected, validate_css
 
-    authorize(actor, "brand.css")
+    actor = require(session, actor, "brand.css")
     try:
         report = validate_css(css or "")
     except CssRejected as exc:
@@ -320,8 +320,7 @@ def save_css(
 
 def create_brand(session: Session, *, actor: Actor, name: str, **switches: bool) -> Brand:
     """A new brand (demo data, imports and tests); switches off unless given."""
-    if actor.role != "system":
-        authorize(actor, "brand.update")
+    require(session, actor, "brand.create")
     clean = _clean_name(name)
     if not clean or len(clean) > 120:
         raise BadInput("A brand name needs 1 to 120 characters.")

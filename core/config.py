@@ -33,6 +33,8 @@ class Settings:
     smtp_url: str | None = None
     smtp_from: str = "security@mail.example.com"
     session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    signin_per_minute: int = 20
     cookie_secure: bool = False
 
     @property
@@ -91,6 +93,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         smtp_url=env.get("SMTP_URL") or None,
         smtp_from=env.get("MAC_SMTP_FROM") or "security@mail.example.com",
         session_idle_minutes=int(env.get("MAC_SESSION_IDLE_MINUTES") or 30),
+        session_max_hours=int(env.get("MAC_SESSION_MAX_HOURS") or 12),
+        signin_per_minute=int(env.get("MAC_SIGNIN_PER_MINUTE") or 20),
         cookie_secure=(env.get("MAC_COOKIE_SECURE") or "").lower() in {"1", "true", "yes"},
     )
 

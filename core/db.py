@@ -9,7 +9,8 @@ guarantees come from row locks (``SELECT ... FOR UPDATE``) taken by the services
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from threading import Lock
@@ -21,6 +22,7 @@ from sqlmodel import Session, create_engine
 
 from core.config import PROJECT_ROOT, get_settings
 
+log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
 _engines_lock = Lock()
 
@@ -90,16 +92,35 @@ def session_scope(engine: Engine | None = None, *, write: bool = False) -> Itera
 
     ``write=True`` marks a transaction that will write; on SQLite it takes the write
     lock at BEGIN (see the module docstring).
+
+    An exception may carry ``after_rollback(session)``: a record to keep although the
+    change was undone (``core.access`` keeps the audit event of a refusal this way). It
+    runs in a write transaction of its own once the first one is rolled back.
     """
     engine = engine or get_engine()
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write and is_sqlite(engine) else engine
-    with Session(bind, expire_on_commit=False) as session:
+    with Session(_bind(engine, write), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            keep = getattr(exc, "after_rollback", None)
+            if keep is not None:
+                _keep(engine, keep)
             raise
+
+
+def _bind(engine: Engine, write: bool) -> Engine:
+    return engine.execution_options(sqlite_begin="IMMEDIATE") if write and is_sqlite(engine) else engine
+
+
+def _keep(engine: Engine, keep: Callable[[Session], None]) -> None:
+    try:
+        with Session(_bind(engine, True), expire_on_commit=False) as session:
+            keep(session)
+            session.commit()
+    except Exception:  # the refusal itself must still reach the person
+        log.exception("A record kept after a rollback could not be written")
 
 
 def alembic_config(url: str):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
+from core.access import Actor, authorize
 from core.audit import AuditFilter
 from core.crypto import sign, signature_ok
 from core.errors import BadInput, PermissionDenied
-from core.operators import Actor, authorize
 from core.queries import UserSearch
 
 LINK_SECONDS = 300

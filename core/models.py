@@ -223,6 +223,8 @@ class Operator(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_sign_in_at: datetime | None = None
+    # The last password change or authenticator reset: sessions issued before it may not act.
+    credentials_changed_at: datetime | None = None
 
 
 class OperatorSession(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Operators, their roles, and the permission check every write goes through.
+"""Operators and their roles; who may do what is ``core.access``.
 
 | role            | may                                                          |
 |-----------------|--------------------------------------------------------------|
@@ -7,97 +7,25 @@
 | account_manager | analyst + change brand switches (single, bulk), save CSS    |
 | admin           | everything, and manage operators                             |
 
-Two actors are not operators: ``cli`` is the local command line's provisioning (adding
-mailboxes, imports, demo data; whoever runs it already holds the database), and a
-customer acting on their own mailbox (``user:<email>``: enrolling, app passwords,
-turning their own 2FA off). Each may do only its own short list of actions.
+A change of role, a deactivation, a password change and an authenticator reset end the
+operator's sessions (``core.auth.end_sessions``); the last two also stamp
+``credentials_changed_at``, so a session issued before them can never act again.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core import audit, totp
+from core import audit, auth, totp
+from core.access import SETUP, SYSTEM, Actor, require, require_self_or
 from core.crypto import decrypt_secret, encrypt_secret, hash_password
 from core.errors import BadInput, NotFound, PermissionDenied, Refused
-from core.models import ROLES, Operator
-
-READ = "read"
-PERMISSIONS: dict[str, frozenset[str]] = {
-    READ: frozenset(ROLES),
-    "export": frozenset(ROLES),
-    "user.reset_2fa": frozenset({"support", "admin"}),
-    "app_password.revoke": frozenset({"support", "admin", "customer"}),
-    "brand.update": frozenset({"account_manager", "admin"}),
-    "brand.css": frozenset({"account_manager", "admin"}),
-    "operator.manage": frozenset({"admin"}),
-    "user.create": frozenset({"admin", "system"}),
-    "user.import": frozenset({"admin", "system"}),
-    "user.enroll_2fa": frozenset({"customer", "system"}),
-    "user.self_disable_2fa": frozenset({"customer"}),
-    "app_password.create": frozenset({"customer", "system"}),
-    "notification.send": frozenset({"admin", "system"}),
-    "demo.seed": frozenset({"system"}),
-}
-
-ACTION_WORDS = {
-    "user.reset_2fa": "reset a user's 2FA",
-    "app_password.revoke": "revoke an app password",
-    "brand.update": "change brand switches",
-    "brand.css": "save a brand's login CSS",
-    "operator.manage": "manage operators",
-    "user.create": "add mailboxes",
-    "user.import": "import mailboxes",
-    "user.enroll_2fa": "enrol a mailbox in 2FA",
-    "user.self_disable_2fa": "turn off 2FA",
-    "app_password.create": "create app passwords",
-    "notification.send": "send customer notifications",
-    "demo.seed": "load demo data",
-}
-
-ROLE_LABELS = {
-    "analyst": "Analyst",
-    "support": "Support",
-    "account_manager": "Account manager",
-    "admin": "Administrator",
-}
+from core.models import ROLES, Operator, utcnow
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: an operator (by username and role), the local CLI, or a customer."""
-
-    name: str
-    role: str
-    operator_id: int | None = None
-    email: str | None = None
-
-    @classmethod
-    def cli(cls) -> Actor:
-        return cls(name="cli", role="system")
-
-    @classmethod
-    def customer(cls, email: str) -> Actor:
-        return cls(name=f"user:{email}", role="customer", email=email)
-
-    def can(self, action: str) -> bool:
-        return self.role in PERMISSIONS.get(action, frozenset())
-
-
-def authorize(actor: Actor, action: str) -> None:
-    """Raise PermissionDenied unless ``actor``'s role may do ``action``."""
-    if not actor.can(action):
-        who = ROLE_LABELS.get(actor.role, actor.role)
-        raise PermissionDenied(
-            f"{actor.name} ({who}) may not {ACTION_WORDS.get(action, action)}; "
-            "ask an operator whose role allows it."
-        )
 
 
 def check_username(username: str) -> str:
@@ -168,9 +96,9 @@ def add_operator(
     display_name: str = "",
     totp_secret: str | None = None,
 ) -> Operator:
-    """Create an operator. The first operator of an empty database may be made by ``cli``."""
-    if not (actor.role == "system" and operator_count(session) == 0):
-        authorize(actor, "operator.manage")
+    """Create an operator. The first one of an empty database is made by first-run setup or the CLI."""
+    first = actor.role in (SYSTEM, SETUP)
+    actor = require(session, actor, "operator.create_first" if first else "operator.manage")
     name = check_username(username)
     check_role(role)
     check_new_password(password)
@@ -209,7 +137,7 @@ def _active_admins(session: Session) -> int:
 
 
 def set_role(session: Session, *, actor: Actor, username: str, role: str) -> Operator:
-    authorize(actor, "operator.manage")
+    actor = require(session, actor, "operator.manage")
     op = get_operator(session, username)
     check_role(role)
     if op.role == role:
@@ -218,6 +146,7 @@ def set_role(session: Session, *, actor: Actor, username: str, role: str) -> Ope
         raise Refused(f"{op.username} is the last active administrator; make another admin first.")
     before = op.role
     op.role = role
+    auth.end_sessions(session, op.id)
     audit.record(
         session,
         actor=actor.name,
@@ -231,14 +160,14 @@ def set_role(session: Session, *, actor: Actor, username: str, role: str) -> Ope
 
 
 def deactivate(session: Session, *, actor: Actor, username: str) -> Operator:
-    if actor.role != "system":
-        authorize(actor, "operator.manage")
+    actor = require(session, actor, "operator.recover")
     op = get_operator(session, username)
     if not op.active:
         return op
     if op.role == "admin" and _active_admins(session) <= 1:
         raise Refused(f"{op.username} is the last active administrator and cannot be deactivated.")
     op.active = False
+    auth.end_sessions(session, op.id)
     audit.record(
         session,
         actor=actor.name,
@@ -253,10 +182,10 @@ def deactivate(session: Session, *, actor: Actor, username: str) -> Operator:
 
 def change_password(session: Session, *, actor: Actor, username: str, password: str) -> Operator:
     op = get_operator(session, username)
-    if actor.operator_id != op.id and actor.role != "system":
-        authorize(actor, "operator.manage")
+    actor = require_self_or(session, actor, "operator.recover", operator_id=op.id)
     check_new_password(password)
     op.password_hash = hash_password(password)
+    _credentials_changed(session, op)
     audit.record(
         session,
         actor=actor.name,
@@ -269,12 +198,12 @@ def change_password(session: Session, *, actor: Actor, username: str, password: 
 
 def reset_totp(session: Session, *, actor: Actor, username: str) -> Operator:
     """Remove an operator's authenticator; they enrol again at their next sign-in."""
-    if actor.role != "system":
-        authorize(actor, "operator.manage")
+    actor = require(session, actor, "operator.recover")
     op = get_operator(session, username)
     op.totp_secret = None
     op.totp_confirmed = False
     op.totp_last_step = None
+    _credentials_changed(session, op)
     audit.record(
         session,
         actor=actor.name,
@@ -285,6 +214,12 @@ def reset_totp(session: Session, *, actor: Actor, username: str) -> Operator:
         after={"totp": "none"},
     )
     return op
+
+
+def _credentials_changed(session: Session, op: Operator) -> None:
+    # Every session issued before now stops acting (core.access), and ends.
+    op.credentials_changed_at = utcnow()
+    auth.end_sessions(session, op.id)
 
 
 def current_totp(session: Session, username: str) -> str:

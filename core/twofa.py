@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from core import audit, notify, totp
+from core.access import Actor, require
 from core.crypto import encrypt_secret
 from core.errors import BadInput, Refused
 from core.models import RESET_REASONS, User, utcnow
-from core.operators import Actor, authorize
 from core.users import effective_brand, get_user
 
 
@@ -51,10 +51,8 @@ def clean_reason(reason: str) -> str:
 
 def enroll(session: Session, *, actor: Actor, email: str) -> Enrolment:
     """Give the mailbox a new TOTP secret; the caller shows the URI once."""
-    authorize(actor, "user.enroll_2fa")
+    actor = require(session, actor, "user.enroll_2fa", mailbox=email)
     user = get_user(session, email, for_update=True)
-    if actor.role == "customer" and actor.email != user.email:
-        raise Refused("A customer may enrol only their own mailbox.")
     brand = effective_brand(session, user)
     if not brand.allow_2fa:
         raise Refused(f"{brand.name} does not allow 2FA; an account manager can turn it on for the brand.")
@@ -102,7 +100,7 @@ def reset_notice(*, email: str, brand: str, reason: str) -> tuple[str, str]:
 
 def reset(session: Session, *, actor: Actor, email: str, reason: str) -> ResetResult:
     """Support's 2FA reset: secret removed, audit event, security event and notification."""
-    authorize(actor, "user.reset_2fa")
+    actor = require(session, actor, "user.reset_2fa")
     why = clean_reason(reason)
     user = get_user(session, email, for_update=True)
     if not user.totp_secret:
@@ -132,10 +130,8 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str) -> ResetRe
 
 def self_disable(session: Session, *, actor: Actor, email: str) -> None:
     """The user turns their own 2FA off, where the brand allows it."""
-    authorize(actor, "user.self_disable_2fa")
+    actor = require(session, actor, "user.self_disable_2fa", mailbox=email)
     user = get_user(session, email, for_update=True)
-    if actor.email != user.email:
-        raise Refused("A customer may turn off 2FA only on their own mailbox.")
     brand = effective_brand(session, user)
     if not (brand.allow_2fa and brand.allow_user_disable_2fa):
         raise Refused(f"{brand.name} does not let users turn 2FA off; support can reset it.")

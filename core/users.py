@@ -12,10 +12,10 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from core import audit
+from core.access import Actor, require
 from core.crypto import hash_password
 from core.errors import BadInput, NotFound, Refused
 from core.models import USER_STATUSES, AppPassword, AuditEvent, Brand, Company, Domain, User, utcnow
-from core.operators import Actor, authorize
 from core.queries import app_password_state, effective_brand_id, twofa_state
 
 # A pragmatic address check (RFC 5321 sizes, the characters mail platforms accept in a
@@ -81,7 +81,7 @@ def add_user(
     brand: str | None = None,
 ) -> User:
     """Create one mailbox in an existing domain."""
-    authorize(actor, "user.create")
+    actor = require(session, actor, "user.create")
     addr = normalize_email(email)
     if status not in USER_STATUSES:
         raise BadInput(f"Status {status!r} is not one of: {', '.join(USER_STATUSES)}.")
@@ -130,7 +130,7 @@ def import_users(session: Session, *, actor: Actor, source: str | Path, name: st
     All rows or none: every problem is collected with its line and column, and BadInput
     lists them all before anything is written.
     """
-    authorize(actor, "user.import")
+    actor = require(session, actor, "user.import")
     text = Path(source).read_text(encoding="utf-8-sig") if isinstance(source, Path) else source
     if "\x00" in text:
         raise BadInput(f"{name}: the file holds NUL bytes; it is not a CSV text file.")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import totp
+from core import auth, totp
+from core.access import Actor
 from core.crypto import encrypt_secret, hash_password
 from core.db import session_scope
 from core.models import AppPassword, Brand, Company, Domain, Operator, User, utcnow
@@ -96,6 +98,25 @@ def make_operator(s: Session, username: str, role: str, *, secret: str | None = 
     s.add(op)
     s.flush()
     return op
+
+
+def operator_actor(s: Session, username: str, role: str) -> Actor:
+    """The Actor of a real, active operator (made if missing): core re-reads it in every write."""
+    op = s.scalars(select(Operator).where(Operator.username == username)).first()
+    if op is None:
+        op = make_operator(s, username, role)
+    return Actor(name=op.username, role=op.role, operator_id=op.id)
+
+
+def session_token(s: Session, username: str) -> str:
+    """A session token for an existing operator, as a completed sign-in makes it (no code step).
+
+    For the page tests (AppTest has no cookies) and browser tests that start signed in.
+    Like any sign-in, it ends the operator's other sessions.
+    """
+    op = s.scalars(select(Operator).where(Operator.username == username)).one()
+    token, _ended = auth.open_session(s, op)
+    return token
 
 
 def setup_basic(engine: Engine) -> dict:

@@ -32,8 +32,7 @@ def secret(eng: Engine) -> str:
 
 
 def password(eng: Engine, username: str = "olga", pw: str = PASSWORD) -> auth.SignInStep:
-    with session_scope(eng, write=True) as s:
-        return auth.check_password(s, username=username, password=pw)
+    return auth.check_password(eng, username=username, password=pw)
 
 
 def code(eng: Engine, ticket: str, given: str, now: float | None = None) -> auth.SignInStep:
@@ -283,3 +282,87 @@ def test_deactivation_ends_open_sessions(eng, secret):
         s.execute(update(Operator).where(Operator.username == "olga").values(active=False))
     with session_scope(eng) as s:
         assert auth.session_actor(s, token, touch=False) is None
+
+
+# --- what a sign-in attempt may cost, and tell ------------------------------------------------
+
+
+def _argon2_parameters(encoded: str) -> str:
+    # $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>
+    return encoded.split("$")[3]
+
+
+def test_the_stand_in_hash_is_made_with_the_parameters_of_real_hashes(eng, secret):
+    with session_scope(eng) as s:
+        real = s.scalars(select(Operator.password_hash).where(Operator.username == "olga")).one()
+    assert _argon2_parameters(auth._stand_in_hash()) == _argon2_parameters(real)
+    assert auth._stand_in_hash().split("$")[1] == real.split("$")[1]  # the same variant
+
+
+@pytest.mark.parametrize("username", ["olga", "nobody"])
+def test_the_password_is_hashed_outside_any_write_transaction(eng, secret, monkeypatch, username):
+    """Another writer must be able to take SQLite's write lock while the hash runs."""
+    import sqlite3
+
+    path = eng.url.database
+    seen: list[bool] = []
+    real_verify = auth.verify_password
+
+    def verify(stored, plain):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            seen.append(True)
+        except sqlite3.OperationalError:  # "database is locked": the sign-in holds it
+            seen.append(False)
+        finally:
+            other.close()
+        return real_verify(stored, plain)
+
+    monkeypatch.setattr(auth, "verify_password", verify)
+    assert not password(eng, username, "a wrong password").ok
+    assert password(eng, "olga").ok
+    assert seen == [True, True]
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["olga\tadmin", "olga\nFORGED line", "x" * 65, "o", "olga;=cmd|' /C calc'!A0", "ölga", " "],
+)
+def test_a_username_no_operator_could_have_never_reaches_the_database(eng, secret, given):
+    step = password(eng, given, PASSWORD)
+    assert not step.ok and step.message == "Wrong username, password or code."
+    (event,) = events(eng)
+    assert (event.actor, event.object_key) == (auth.INVALID_NAME, auth.INVALID_NAME)
+    with session_scope(eng) as s:
+        subjects = s.scalars(select(LoginFailure.subject)).all()
+    assert subjects == [f"operator:{auth.INVALID_NAME}"]
+
+
+def test_the_attempt_limiter_counts_a_sliding_minute():
+    limiter = auth.AttemptLimiter(limit=3, window=60)
+    assert [limiter.allow("10.0.0.1", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
+    assert limiter.allow("10.0.0.2", now=3)  # another address has its own count
+    assert not limiter.allow("10.0.0.1", now=59.9)
+    assert limiter.allow("10.0.0.1", now=60.0)  # the first attempt has left the window
+
+
+def test_a_flood_from_one_address_stops_before_the_hash_and_the_database(eng, secret, monkeypatch):
+    monkeypatch.setattr(auth, "client_limit", lambda: limiter)
+    limiter = auth.AttemptLimiter(limit=2, window=60)
+    assert not password_from(eng, "203.0.113.9").ok
+    assert not password_from(eng, "203.0.113.9").ok
+    assert failures(eng) == 2
+
+    def no_hash(stored, plain):
+        raise AssertionError("the flood reached the password hash")
+
+    monkeypatch.setattr(auth, "verify_password", no_hash)
+    step = password_from(eng, "203.0.113.9")
+    assert not step.ok and step.message == auth.CLIENT_LIMITED
+    assert failures(eng) == 2 and len(events(eng)) == 2  # nothing written for the refused attempt
+
+
+def password_from(eng: Engine, client: str) -> auth.SignInStep:
+    return auth.check_password(eng, username="olga", password="wrong", client=client)

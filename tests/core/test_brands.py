@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core import brands
+from core.access import Actor
 from core.brands import SwitchChange
 from core.db import session_scope
 from core.errors import BadInput, Conflict, NotFound
 from core.models import AuditEvent, Brand
-from core.operators import Actor
 from core.queries import AdoptionFilter, adoption_by_brand, enrolled_user_of_brand
 from tests.factories import make_app_password, make_brand, make_domain, make_user, setup_basic
 

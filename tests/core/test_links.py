@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from core import links
+from core.access import Actor
 from core.audit import AuditFilter
 from core.errors import PermissionDenied
-from core.operators import Actor
 from core.queries import UserSearch
 
 ANA = Actor(name="ana", role="analyst")

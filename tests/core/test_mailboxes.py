@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from core import app_passwords, login, twofa, users
+from core.access import Actor
 from core.db import session_scope
 from core.errors import BadInput, PermissionDenied, Refused
 from core.models import AppPassword, AuditEvent, Notification, SecurityEvent, User
-from core.operators import Actor
 from core.queries import AdoptionFilter, UserSearch, adoption_by_brand, adoption_by_domain, search_users
 from tests.factories import PASSWORD, make_app_password, make_brand, make_domain, make_user, setup_basic
 

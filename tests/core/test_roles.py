@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import app_passwords, brands, operators, twofa
+from core.access import ACTION_WORDS, PERMISSIONS, ROLE_LABELS, Actor
 from core.brands import SwitchChange
 from core.db import session_scope
 from core.errors import PermissionDenied
 from core.models import ROLES, AppPassword, AuditEvent, Brand, Domain, Notification, Operator, User
-from core.operators import ACTION_WORDS, PERMISSIONS, ROLE_LABELS, Actor
 from tests.factories import make_app_password, make_user, setup_basic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,10 @@ def snapshot(engine: Engine) -> dict:
                     Operator.username
                 )
             ).all(),
-            "audit": s.scalar(select(func.count()).select_from(AuditEvent)),
+            # A refusal is recorded (access.refused) but changes nothing else.
+            "audit": s.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "access.refused")
+            ),
             "notifications": s.scalar(select(func.count()).select_from(Notification)),
         }
 
@@ -99,11 +102,11 @@ WRITES: dict[str, tuple[str, Callable[[Session, Actor, dict], object]]] = {
         lambda s, a, w: operators.set_role(s, actor=a, username="analyst", role="support"),
     ),
     "operators.deactivate": (
-        "operator.manage",
+        "operator.recover",
         lambda s, a, w: operators.deactivate(s, actor=a, username="manager"),
     ),
     "operators.reset_totp": (
-        "operator.manage",
+        "operator.recover",
         lambda s, a, w: operators.reset_totp(s, actor=a, username="support"),
     ),
 }
@@ -139,6 +142,14 @@ def test_every_role_against_every_write(engine, world, role, write):
         assert ROLE_LABELS[role] in message and ACTION_WORDS[action] in message, message
         assert isinstance(err.value, PermissionError)
         assert snapshot(engine) == before
+        (refusal,) = refusals(engine)
+        assert (refusal.actor, refusal.object_key) == (USERNAME[role], action)
+        assert refusal.after == {"why": "role", "role": role}
+
+
+def refusals(engine: Engine) -> list[AuditEvent]:
+    with session_scope(engine) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == "access.refused")))
 
 
 def test_the_command_line_itself_may_not_manage_operators_once_one_exists(engine, world):

@@ -16,10 +16,10 @@ from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from core import app_passwords, queries, reports, summary, twofa
+from core.access import Actor
 from core.db import alembic_config, get_engine, session_scope, upgrade_schema
 from core.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, UserGroupCount, utcnow
-from core.operators import Actor
-from tests.factories import make_app_password, make_brand, make_domain, make_user
+from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
 
 def assert_in_step(engine) -> None:
@@ -146,8 +146,8 @@ def test_app_password_writes_of_every_shape_are_counted(world):
 def test_services_keep_the_counts(world):
     engine, ids = world
     users = ids["users"]
-    actor = Actor(name="support", role="support")
-    with session_scope(engine) as s:
+    with session_scope(engine, write=True) as s:
+        actor = operator_actor(s, "support", "support")
         emails = [s.get(User, uid).email for uid in users]
     with session_scope(engine, write=True) as s:
         app_passwords.create(s, actor=Actor.cli(), email=emails[9], label="Laptop")

@@ -11,13 +11,13 @@ import pyotp
 from sqlalchemy import func, select
 
 from core import app_passwords, brands, login, twofa
+from core.access import Actor
 from core.brands import SwitchChange
 from core.db import session_scope
 from core.errors import Conflict, Refused
 from core.models import AppPassword, AuditEvent, Domain
-from core.operators import Actor
 from core.users import get_user
-from tests.factories import PASSWORD, make_user, setup_basic
+from tests.factories import PASSWORD, make_user, operator_actor, setup_basic
 
 WORKERS = 20
 
@@ -49,8 +49,15 @@ def _switch_events(engine) -> int:
         )
 
 
+def managers(engine) -> list[Actor]:
+    """One account manager per worker, each a real operator (core reads it in every write)."""
+    with session_scope(engine, write=True) as s:
+        return [operator_actor(s, f"manager{i}", "account_manager") for i in range(WORKERS)]
+
+
 def test_twenty_saves_of_one_loaded_version_land_once(engine):
     base = setup_basic(engine)
+    actors = managers(engine)
     with session_scope(engine) as s:
         loaded = brands.get_brand(s, base["off"]).version
     changes = [
@@ -65,7 +72,7 @@ def test_twenty_saves_of_one_loaded_version_land_once(engine):
             with session_scope(engine, write=True) as s:
                 brands.set_switches(
                     s,
-                    actor=Actor(name=f"manager{i}", role="account_manager"),
+                    actor=actors[i],
                     name=base["off"],
                     change=changes[i % len(changes)],
                     expected_version=loaded,
@@ -85,6 +92,7 @@ def test_twenty_saves_of_one_loaded_version_land_once(engine):
 
 def test_twenty_saves_that_each_reload_all_land(engine):
     base = setup_basic(engine)
+    actors = managers(engine)
 
     def save(i: int) -> str:
         for _attempt in range(50):
@@ -94,7 +102,7 @@ def test_twenty_saves_that_each_reload_all_land(engine):
                 with session_scope(engine, write=True) as s:
                     brands.set_switches(
                         s,
-                        actor=Actor(name=f"manager{i}", role="account_manager"),
+                        actor=actors[i],
                         name=base["off"],
                         # Alternate so every save really changes something.
                         change=SwitchChange(allow_2fa=(version % 2 == 1)),
@@ -147,7 +155,7 @@ def test_reset_racing_a_login_ends_in_one_order(engine):
             if i == 0:
                 with session_scope(engine, write=True) as s:
                     twofa.reset(
-                        s, actor=Actor(name="support", role="support"), email=email, reason="lost phone"
+                        s, actor=operator_actor(s, "support", "support"), email=email, reason="lost phone"
                     )
                 return "reset"
             with session_scope(engine, write=True) as s:

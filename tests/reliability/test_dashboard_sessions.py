@@ -40,7 +40,7 @@ def busy_server(tmp_path_factory):
 
 def _operators(server: Server) -> list[tuple[str, str]]:
     """(username, signed cookie) for 20 new operators: 5 account managers, 15 analysts."""
-    from core.auth import sign_in_for_tests
+    from tests.factories import session_token
 
     out = []
     with session_scope(server.engine, write=True) as s:
@@ -49,7 +49,7 @@ def _operators(server: Server) -> list[tuple[str, str]]:
             make_operator(s, name, "account_manager" if i < WRITERS else "analyst", secret=totp.new_secret())
         s.flush()
         for i in range(SESSIONS):
-            out.append((f"op{i:02d}", cookie_value(sign_in_for_tests(s, f"op{i:02d}"))))
+            out.append((f"op{i:02d}", cookie_value(session_token(s, f"op{i:02d}"))))
     return out
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from core import audit, brands, notify, twofa, users
+from core.access import Actor
 from core.db import session_scope
 from core.models import Domain
-from core.operators import Actor
-from tests.factories import make_brand, make_user, setup_basic
+from tests.factories import make_brand, make_user, operator_actor, setup_basic
 
 
 class Boom(RuntimeError):
@@ -67,7 +67,7 @@ def test_reset_fault_leaves_nothing(engine, monkeypatch, step, module, name):
     # "after the secret is removed": audit.record is the next step, so fail it before it runs.
     fail_after(monkeypatch, module, name, after_call=name != "record")
     with pytest.raises(Boom), session_scope(engine, write=True) as s:
-        twofa.reset(s, actor=Actor(name="support", role="support"), email=email, reason="lost phone")
+        twofa.reset(s, actor=operator_actor(s, "support", "support"), email=email, reason="lost phone")
     assert snapshot(engine) == before
 
 
@@ -92,7 +92,7 @@ def test_bulk_change_fault_on_any_brand_undoes_all(engine, monkeypatch, fail_on_
     with pytest.raises(Boom), session_scope(engine, write=True) as s:
         brands.bulk_set_switches(
             s,
-            actor=Actor(name="manager", role="account_manager"),
+            actor=operator_actor(s, "manager", "account_manager"),
             names=["Beta Mail", "Gamma Mail", "Delta Mail"],
             change=brands.SwitchChange(allow_2fa=True),
         )
@@ -128,7 +128,7 @@ def test_css_save_fault_keeps_the_old_css(engine, monkeypatch):
     with pytest.raises(Boom), session_scope(engine, write=True) as s:
         brands.save_css(
             s,
-            actor=Actor(name="manager", role="account_manager"),
+            actor=operator_actor(s, "manager", "account_manager"),
             name="Alpha Mail",
             css="#login-form .box-inner .modal { color: #111111; background: #ffffff; }",
         )
@@ -156,7 +156,7 @@ def test_a_locked_sqlite_database_gives_a_clear_refusal_and_no_write(sqlite_url,
         with pytest.raises(OperationalError, match="locked"), session_scope(engine, write=True) as s:
             brands.set_switches(
                 s,
-                actor=Actor(name="manager", role="account_manager"),
+                actor=operator_actor(s, "manager", "account_manager"),
                 name="Beta Mail",
                 change=brands.SwitchChange(allow_2fa=True),
             )

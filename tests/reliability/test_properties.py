@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core import app_passwords, brands, login, twofa
+from core.access import Actor
 from core.db import get_engine, session_scope, upgrade_schema
 from core.errors import CoreError
 from core.models import AppPassword, User
-from core.operators import Actor
 from core.queries import adoption_by_brand
 from core.users import effective_brand
 from tests.conftest import _truncate
-from tests.factories import PASSWORD, make_brand, make_domain, make_user
+from tests.factories import PASSWORD, make_brand, make_domain, make_user, operator_actor
 
 N_USERS = 4
 SWITCHES = list(brands.SWITCHES)
@@ -58,7 +58,7 @@ def _apply(engine, emails: list[str], op: tuple, counter: list[int]) -> None:
                 _, b, field, value = op
                 brands.set_switches(
                     s,
-                    actor=Actor(name="manager", role="account_manager"),
+                    actor=operator_actor(s, "manager", "account_manager"),
                     name=f"P{b}",
                     change=brands.SwitchChange(**{field: value}),
                 )
@@ -68,7 +68,7 @@ def _apply(engine, emails: list[str], op: tuple, counter: list[int]) -> None:
             if kind == "enroll":
                 twofa.enroll(s, actor=me, email=email)
             elif kind == "reset":
-                twofa.reset(s, actor=Actor(name="support", role="support"), email=email, reason="new phone")
+                twofa.reset(s, actor=operator_actor(s, "support", "support"), email=email, reason="new phone")
             elif kind == "self_disable":
                 twofa.self_disable(s, actor=me, email=email)
             elif kind == "create_ap":
