@@ -56,6 +56,7 @@ format: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m bench --users 1000000 --brands 5000
+	$(PY) -m bench.signin
 
 bench-quick: $(VENV)/.dev
 	$(PY) -m bench --users 100000 --brands 500

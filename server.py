@@ -63,10 +63,10 @@ from streamlit.web.server.starlette.starlette_app_utils import decode_signed_val
 from streamlit.web.server.starlette.starlette_server_config import TOKENS_COOKIE_NAME, USER_COOKIE_NAME
 
 from core import auth, exports, links, operators, totp
+from core.access import Actor
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import CoreError
-from core.operators import Actor
 from web_session import (
     CSRF_COOKIE,
     OIDC_NEXT_COOKIE,
@@ -454,9 +454,21 @@ async def _login_post(request: Request) -> Response:
     step = str(form.get("step", "password"))
     if step == "password":
         username = str(form.get("username", ""))[:64]
-        result = await _db(auth.check_password, username=username, password=str(form.get("password", "")))
+        result = await run_in_threadpool(
+            auth.check_password,
+            get_engine(),
+            username=username,
+            password=str(form.get("password", "")),
+            client=request.client.host if request.client else None,
+        )
         if not result.ok:
-            return password_page(request, next_url, message=result.message, username=username.strip().lower())
+            return password_page(
+                request,
+                next_url,
+                message=result.message,
+                username=username.strip().lower()[:64],
+                status=429 if result.message == auth.CLIENT_LIMITED else 200,
+            )
         return _to_step(result, next_url)
 
     ticket = request.cookies.get(PENDING_COOKIE, "")
@@ -652,9 +664,6 @@ async def logout(request: Request) -> Response:
 
 # --- /signin/setup ------------------------------------------------------------------------
 
-# The first operator of an empty database may be made by a "system" actor (core.operators).
-SETUP_ACTOR = Actor(name="first-run setup", role="system")
-
 
 def _create_first_admin(
     session: Any, *, username: str, display_name: str, password: str
@@ -662,15 +671,16 @@ def _create_first_admin(
     """The first administrator and a pending ticket for its enrolment, or None when operators exist."""
     if operators.operator_count(session) > 0:
         return None
-    operators.add_operator(
+    op = operators.add_operator(
         session,
-        actor=SETUP_ACTOR,
+        actor=Actor.first_run(),
         username=username,
         role="admin",
         password=password,
         display_name=display_name,
     )
-    return auth.check_password(session, username=username, password=password)
+    # The password was just set: on to the authenticator's enrolment.
+    return auth.SignInStep(ok=True, message="", next="enrol", ticket=auth.make_ticket(op.username))
 
 
 async def setup(request: Request) -> Response:

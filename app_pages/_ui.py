@@ -2,7 +2,7 @@
 
 * ``require(action)`` — every page calls it first: the signed-in operator, or the script
   stops with "You are signed out." (and a sign-in link) or with the role that is missing.
-  The core checks every write again (``core.operators.authorize``): hiding a control is a
+  The core checks every write again (``core.access.require``): hiding a control is a
   courtesy.
 * ``engine()`` — the one engine, via ``st.cache_resource`` (keyed by the database URL, so a
   test that points ``DATABASE_URL`` elsewhere gets its own).
@@ -26,12 +26,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from core import queries
-from core.auth import SESSION_COOKIE, session_actor
+from core import auth, queries
+from core.access import PERMISSIONS, ROLE_LABELS, Actor
+from core.auth import SESSION_COOKIE, session_actor, session_of
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import CoreError
-from core.operators import PERMISSIONS, ROLE_LABELS, Actor
 from web_session import SIGN_IN_PATH, SIGN_OUT_PATH, token_from_cookie
 
 T = TypeVar("T")
@@ -85,14 +85,20 @@ def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def write(fn: Callable[..., T], **kwargs: Any) -> tuple[T | None, str | None]:
-    """Run ``fn(session, **kwargs)`` in one write transaction: (result, None) or (None, message).
+    """Run ``fn(session, actor=<this browser's session>, **kwargs)`` in one write transaction.
+
+    Returns (result, None) or (None, message). The actor is the browser's session as the
+    request carries it now, never an operator remembered from an earlier run: the core
+    (``core.access.require``) reads in the write's own transaction whether that session
+    may still act and with which role, so a callback of a tab left open after a sign-out,
+    a deactivation, a demotion or an idle half hour is refused.
 
     The message is the core's own sentence (it says what to do next); nothing is changed
     when one comes back. Every cached read is cleared after a write that succeeded.
     """
     try:
         with session_scope(engine(), write=True) as session:
-            result = fn(session, **kwargs)
+            result = fn(session, actor=session_of(_token()), **kwargs)
     except CoreError as exc:
         return None, str(exc)
     except OperationalError:
@@ -165,11 +171,28 @@ def require(action: str = "read", *, touch: bool = False) -> Actor:
     return actor
 
 
+def _sign_out_everywhere(username: str) -> None:
+    _, error = write(auth.sign_out_everywhere, username=username)
+    if error:
+        st.session_state["sidebar_flash"] = ("error", error)
+
+
 def sidebar(actor: Actor) -> None:
-    """The operator badge and the sign-out link."""
+    """The operator badge, the sign-out link and "Sign out everywhere"."""
     with st.sidebar:
         st.markdown(f":material/badge: **{actor.name}** · {ROLE_LABELS.get(actor.role, actor.role)}")
         st.link_button("Sign out", SIGN_OUT_PATH, icon=":material/logout:", width="stretch")
+        st.button(
+            "Sign out everywhere",
+            key="sidebar_sign_out_everywhere",
+            icon=":material/devices:",
+            width="stretch",
+            type="tertiary",
+            help="Ends every session of yours, in this browser and any other.",
+            on_click=_sign_out_everywhere,
+            args=(actor.name,),
+        )
+        flash("sidebar_flash")
 
 
 def permission_help(actor: Actor, action: str) -> str | None:

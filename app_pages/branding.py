@@ -119,7 +119,7 @@ def _check_now() -> None:
 
 def _save(name: str, version: int) -> None:
     css = st.session_state.get("branding_css", "")
-    result, error = _ui.write(brands.save_css, actor=actor, name=name, css=css, expected_version=version)
+    result, error = _ui.write(brands.save_css, name=name, css=css, expected_version=version)
     if error:
         stored = _stored_version(name)
         report = _check(css)

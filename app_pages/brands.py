@@ -74,7 +74,7 @@ def _select(shown: list[str]) -> None:
 
 
 def _update(name: str, version: int, change: SwitchChange) -> None:
-    _, error = _ui.write(brands.set_switches, actor=actor, name=name, change=change, expected_version=version)
+    _, error = _ui.write(brands.set_switches, name=name, change=change, expected_version=version)
     if error:
         st.session_state["brands_flash"] = ("error", error)
         return
@@ -83,9 +83,7 @@ def _update(name: str, version: int, change: SwitchChange) -> None:
 
 
 def _bulk(names: list[str], change: SwitchChange, versions: dict[str, int]) -> None:
-    _, error = _ui.write(
-        brands.bulk_set_switches, actor=actor, names=names, change=change, expected_versions=versions
-    )
+    _, error = _ui.write(brands.bulk_set_switches, names=names, change=change, expected_versions=versions)
     if error:
         st.session_state["brands_bulk_flash"] = ("error", f"Nothing was changed. {error}")
         return

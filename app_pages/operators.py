@@ -19,9 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import operators
+from core import auth, operators
+from core.access import ROLE_LABELS
 from core.models import ROLES
-from core.operators import ROLE_LABELS
 
 actor = _ui.require("operator.manage")
 url = _ui.db_url()
@@ -30,6 +30,7 @@ ACTIONS = {
     "role": "Change role",
     "reset_totp": "Reset authenticator",
     "deactivate": "Deactivate",
+    "sign_out": "Sign out everywhere",
 }
 
 
@@ -52,7 +53,6 @@ def _add() -> None:
     password = _new_password()
     op, error = _ui.write(
         operators.add_operator,
-        actor=actor,
         username=username,
         role=st.session_state.get("operators_add_role") or "analyst",
         password=password,
@@ -83,13 +83,16 @@ def _confirm() -> None:
     pending = st.session_state["operators_pending"]
     name, action = pending["username"], pending["action"]
     if action == "role":
-        _, error = _ui.write(operators.set_role, actor=actor, username=name, role=pending["role"])
+        _, error = _ui.write(operators.set_role, username=name, role=pending["role"])
         done = f"{name} is now {ROLE_LABELS[pending['role']]}."
     elif action == "reset_totp":
-        _, error = _ui.write(operators.reset_totp, actor=actor, username=name)
+        _, error = _ui.write(operators.reset_totp, username=name)
         done = f"The authenticator of {name} is removed; they set up a new one at their next sign-in."
+    elif action == "sign_out":
+        ended, error = _ui.write(auth.sign_out_everywhere, username=name)
+        done = f"{name} is signed out everywhere ({_ui.rows(ended or 0, 'session')} ended)."
     else:
-        _, error = _ui.write(operators.deactivate, actor=actor, username=name)
+        _, error = _ui.write(operators.deactivate, username=name)
         done = f"{name} is deactivated and can no longer sign in."
     if error:
         st.session_state["operators_pending"] = {**pending, "error": error}
@@ -103,12 +106,18 @@ def _question(pending: dict) -> str:
     yourself = " This is you: you will be signed out." if name == actor.name else ""
     if pending["action"] == "role":
         return (
-            f"Make **{name}** {ROLE_LABELS[pending['role']]}? The new role applies at their next page view."
+            f"Make **{name}** {ROLE_LABELS[pending['role']]}? Their open sessions end: they sign in "
+            f"again and work with the new role.{yourself}"
+        )
+    if pending["action"] == "sign_out":
+        return (
+            f"Sign **{name}** out everywhere? Every browser signed in as them stops working at once; "
+            f"their role and authenticator stay as they are.{yourself}"
         )
     if pending["action"] == "reset_totp":
         return (
             f"Remove the authenticator of **{name}** (e.g. after a lost phone)? They cannot sign in "
-            "until they set up a new one, which the sign-in page walks them through."
+            f"until they set up a new one, which the sign-in page walks them through.{yourself}"
         )
     return (
         f"Deactivate **{name}**? They can no longer sign in, and their open sessions stop working.{yourself}"
@@ -214,6 +223,14 @@ if rows:
         args=("deactivate",),
         disabled=not current["active"],
         help=None if current["active"] else "Deactivated already.",
+    )
+    st.button(
+        "Sign out everywhere…",
+        key="operators_signout_open",
+        icon=":material/logout:",
+        on_click=_ask,
+        args=("sign_out",),
+        help="Ends every session of this operator, e.g. after a lost laptop.",
     )
 else:
     st.info("No operators yet.", icon=":material/group:")

@@ -74,7 +74,7 @@ def _reset(email: str) -> None:
     if choice == "other" and not st.session_state.get("users_reset_other", "").strip():
         st.session_state["users_pending_reset"] = {"email": email, "error": "Say what the other reason is."}
         return
-    result, error = _ui.write(twofa.reset, actor=actor, email=email, reason=reason)
+    result, error = _ui.write(twofa.reset, email=email, reason=reason)
     st.session_state["users_pending_reset"] = {"email": email, "error": error, "result": result}
 
 
@@ -83,7 +83,7 @@ def _close_dialog() -> None:
 
 
 def _revoke(email: str, label: str) -> None:
-    _, error = _ui.write(app_passwords.revoke, actor=actor, email=email, label=label)
+    _, error = _ui.write(app_passwords.revoke, email=email, label=label)
     st.session_state.pop("users_pending_revoke", None)
     st.session_state["users_flash"] = (
         ("error", error) if error else ("success", f"Revoked the app password “{label}” of {email}.")

@@ -2,7 +2,7 @@
 
 AppTest runs the script in this process, so the database is chosen the way the app reads
 it: DATABASE_URL in the environment, the settings cache cleared, the engines disposed.
-AppTest has no cookies: a real operator is signed in with ``core.auth.sign_in_for_tests``
+AppTest has no cookies: a real operator is signed in with ``tests.factories.session_token``
 and the token preset as ``auth_token`` in the session state (``app_pages._ui._token``).
 """
 
@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core.auth import sign_in_for_tests
 from core.config import get_settings
 from core.db import dispose_engines, get_engine, session_scope, upgrade_schema
-from tests.factories import setup_basic
+from tests.factories import session_token, setup_basic
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = str(ROOT / "dashboard.py")
@@ -44,7 +43,7 @@ def basic(engine: Engine) -> dict:
 
 def sign_in(engine: Engine, username: str) -> str:
     with session_scope(engine, write=True) as s:
-        return sign_in_for_tests(s, username)
+        return session_token(s, username)
 
 
 @pytest.fixture

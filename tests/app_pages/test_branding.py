@@ -17,9 +17,8 @@ from core.css import STARTER_TEMPLATE, check_css
 from core.db import session_scope
 from core.login_preview import PREVIEW_CSP
 from core.models import AuditEvent, Brand, Domain
-from core.operators import Actor
 from tests.app_pages.conftest import texts
-from tests.factories import make_brand, make_domain, make_user
+from tests.factories import make_brand, make_domain, make_user, operator_actor
 
 SAVED = "#login-form .box-inner .modalheader { background-color: #004d40; color: #ffffff; }\n"
 GOOD = (
@@ -244,7 +243,7 @@ def test_a_colleagues_save_in_between_is_a_conflict_with_a_reload(engine, open_p
     at = _open(open_page, branded["on"])
     colleague = "#login-form .box-inner .modal { color: #111111; }\n"
     with session_scope(engine, write=True) as s:
-        brands.save_css(s, actor=Actor(name="admin", role="admin"), name=branded["on"], css=colleague)
+        brands.save_css(s, actor=operator_actor(s, "admin", "admin"), name=branded["on"], css=colleague)
     _editor(at).set_value(GOOD).run()
     _button(at, "branding_save").click().run()
     assert "was changed since you loaded it" in texts(at)

@@ -16,9 +16,8 @@ from core import brands, reports
 from core.brands import SwitchChange
 from core.db import session_scope
 from core.models import AppPassword, AuditEvent, Brand, Domain, Notification, User
-from core.operators import Actor
 from tests.app_pages.conftest import frame, texts
-from tests.factories import make_app_password, make_brand, make_domain, make_user
+from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
 PAGES = ("overview", "brands", "users", "reports", "audit_log")
 
@@ -145,7 +144,7 @@ def test_a_stale_version_save_shows_the_conflict(open_page, engine, people):
     with session_scope(engine, write=True) as s:  # a colleague saves first
         brands.set_switches(
             s,
-            actor=Actor(name="admin", role="admin"),
+            actor=operator_actor(s, "admin", "admin"),
             name="Alpha Mail",
             change=SwitchChange(allow_app_passwords=False),
         )
@@ -176,7 +175,8 @@ def test_bulk_change_applies_to_every_selected_brand(open_page, engine, people):
 def test_an_analyst_sees_no_enabled_write_control(open_page, people):
     at = open_page("brands", as_="analyst")
     assert all(t.disabled for t in at.toggle)
-    assert all(b.disabled for b in at.button if b.key != "brands_reload")
+    # Reloading and "Sign out everywhere" (one's own sessions) are for every role.
+    assert all(b.disabled for b in at.button if b.key not in ("brands_reload", "sidebar_sign_out_everywhere"))
     assert "Needs the Account manager or Administrator role" in at.toggle("brands_sw_allow_2fa").help
     at = open_page("users", as_="analyst", user=people["ann"])
     assert at.button("users_reset_open").disabled
@@ -321,7 +321,7 @@ def test_audit_log_filters_and_exports(open_page, engine, downloads, people):
     with session_scope(engine, write=True) as s:
         brands.set_switches(
             s,
-            actor=Actor(name="manager", role="account_manager"),
+            actor=operator_actor(s, "manager", "account_manager"),
             name="Beta Mail",
             change=SwitchChange(allow_2fa=True),
         )

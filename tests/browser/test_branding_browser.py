@@ -2,7 +2,7 @@
 
 The server is ``streamlit run dashboard.py`` over a new SQLite file loaded with
 ``python -m core seed``; the browser carries a signed ``mac_session`` cookie for the demo
-account manager (``core.auth.sign_in_for_tests`` + ``web_session.cookie_value``), so no
+account manager (``tests.factories.session_token`` + ``web_session.cookie_value``), so no
 sign-in pages are involved. Screenshots go to tests/artifacts/branding-*.png.
 Without Chromium the test is skipped with the reason, except when CI is set: then it fails.
 """
@@ -23,13 +23,12 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from core.auth import sign_in_for_tests
 from core.crypto import decrypt_secret
 from core.db import get_engine, session_scope
 from core.models import Brand, User
 from core.queries import UserSearch, brand_names, enrolled_user_of_brand, search_users
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, launched
-from tests.factories import make_brand
+from tests.factories import make_brand, session_token
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -91,7 +90,7 @@ def site(tmp_path_factory) -> Iterator[dict]:
     engine = get_engine(url)
     with session_scope(engine, write=True) as s:
         make_brand(s, HOSTILE_NAME, allow_2fa=True)
-        token = sign_in_for_tests(s, "manager")
+        token = session_token(s, "manager")
     with session_scope(engine) as s:
         brand = next(n for n in brand_names(s) if n != HOSTILE_NAME)
         # The mailbox the page drives the preview with: the brand's enrolled one that core picks.

@@ -1,7 +1,7 @@
 """The dashboard in a real browser: Debian's Chromium through Playwright against `streamlit run`.
 
 The server runs in a subprocess over its own SQLite file with the small demo data set. The
-browser is signed in by a session cookie made with ``core.auth.sign_in_for_tests`` on the
+browser is signed in by a session cookie made with ``tests.factories.session_token`` on the
 same database (signed as ``server.py`` signs it when ``web_session`` is there). A screenshot
 of every page lands in tests/artifacts/ (ignored by git) for a person to look at.
 """
@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from core.auth import SESSION_COOKIE, sign_in_for_tests
+from core.auth import SESSION_COOKIE
 from core.db import dispose_engines, get_engine, session_scope
-from core.models import AuditEvent, Brand, Notification, User
+from core.models import AuditEvent, Brand, Notification, Operator, User
 from core.queries import UserSearch, search_users
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, free_port, need_chromium
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, free_port, launched, need_chromium
+from tests.factories import session_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,7 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 def _cookie(engine, username: str) -> str:
     with session_scope(engine, write=True) as s:
-        token = sign_in_for_tests(s, username)
+        token = session_token(s, username)
     try:
         from web_session import cookie_value
     except ImportError:
@@ -161,23 +162,67 @@ def test_a_brand_change_through_the_ui(page, server):
 
 
 def test_a_2fa_reset_through_the_ui(page, server):
+    from playwright.sync_api import expect
+
     with session_scope(server["engine"]) as s:
         email = search_users(s, UserSearch(twofa="on", status="active"), limit=1)[0]["email"]
     visit(page, server, f"/users?user={email}", "user-before")
     page.get_by_role("button", name="Disable 2FA…").click()
     dialog = page.get_by_role("dialog")
-    dialog.wait_for()
-    assert email in dialog.inner_text()
+    expect(dialog).to_contain_text(email, timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "user-dialog.png"))
     dialog.get_by_role("button", name="Disable 2FA", exact=True).click()
-    dialog.get_by_text("The customer is told").wait_for(timeout=30_000)
+    # The dialog is redrawn with the result: wait for that state, then read it.
+    expect(dialog).to_contain_text(f"your mailbox {email}", timeout=60_000)
+    expect(dialog).to_contain_text("The customer is told")
     page.screenshot(path=str(ARTIFACTS / "user-notification.png"))
-    assert f"your mailbox {email}" in dialog.inner_text()
-    dialog.get_by_test_id("stBaseButton-primary").click()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0, timeout=30_000)
     settle(page)
     page.screenshot(path=str(ARTIFACTS / "user-after.png"), full_page=True)
     with session_scope(server["engine"]) as s:
         user = s.scalars(select(User).where(User.email == email)).one()
         queued = s.scalars(select(Notification).where(Notification.recipient == email)).all()
     assert user.totp_secret is None
-    assert len(queued) == 1
+    assert [n.kind for n in queued] == ["2fa_reset"]
+
+
+@pytest.mark.parametrize("change", ["signed out", "deactivated"])
+def test_a_2fa_reset_from_a_tab_left_open_is_refused(server, change):
+    """The dialog opened while support could act; the click comes after they may not."""
+    from playwright.sync_api import expect
+
+    from core import auth, operators
+    from core.access import Actor
+    from web_session import token_from_cookie
+
+    engine = server["engine"]
+    with session_scope(engine, write=True) as s:
+        email = search_users(s, UserSearch(twofa="on", status="active"), limit=3)[-1]["email"]
+    cookie = _cookie(engine, "support")
+    with launched() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 1400})
+        context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "domain": "127.0.0.1", "path": "/"}])
+        tab = context.new_page()
+        visit(tab, server, f"/users?user={email}", f"stale-{change.replace(' ', '-')}-before")
+        tab.get_by_role("button", name="Disable 2FA…").click()
+        dialog = tab.get_by_role("dialog")
+        expect(dialog).to_contain_text(email, timeout=30_000)
+        with session_scope(engine, write=True) as s:
+            if change == "signed out":
+                auth.end_session(s, token_from_cookie(cookie))
+            else:
+                operators.deactivate(s, actor=Actor.cli(), username="support")
+        dialog.get_by_role("button", name="Disable 2FA", exact=True).click()
+        expect(tab.get_by_text("You are signed out.")).to_be_visible(timeout=60_000)
+        tab.screenshot(path=str(ARTIFACTS / f"stale-{change.replace(' ', '-')}-after.png"), full_page=True)
+        context.close()
+    with session_scope(engine, write=True) as s:
+        user = s.scalars(select(User).where(User.email == email)).one()
+        refused = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "access.refused", AuditEvent.actor == "support")
+        ).all()
+        # Active again for the next case (deactivation also ended the session).
+        s.execute(update(Operator).where(Operator.username == "support").values(active=True))
+    assert user.totp_secret is not None, "the open tab reset the user's 2FA"
+    assert [e.object_key for e in refused][-1:] == ["user.reset_2fa"]

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from core import exports, links
+from core.access import Actor
 from core.db import session_scope
 from core.models import Domain
-from core.operators import Actor
 from tests.factories import make_brand, make_domain, make_user
 from tests.web.test_server import Client, Server, _start, fresh_operator, sign_in
 

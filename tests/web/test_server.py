@@ -137,6 +137,8 @@ class Server:
             # The key of this test process (tests/conftest.py), so both sides sign alike.
             "MAC_SECRET_KEY": os.environ["MAC_SECRET_KEY"],
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+            # Every test signs in from 127.0.0.1: the per-address limit has its own test.
+            "MAC_SIGNIN_PER_MINUTE": "10000",
         }
         self.env.pop("MAC_SESSION_IDLE_MINUTES", None)
         # More `streamlit run` options, e.g. ``--secrets.files`` for single sign-on.
