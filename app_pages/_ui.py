@@ -14,7 +14,8 @@
 * ``plain(text)`` — a value from data, a file or the URL, made safe to put inside any element
   that renders Markdown (markdown, captions, alerts, headings, metric labels, help tooltips,
   widget labels, table cells): it reads as the same text and is never markup (PRODUCT.md,
-  Trust). ``chart_label(text)`` does the same for a plotly label.
+  Trust). ``code(text)`` shows one as inline code; ``chart_label(text)`` does the same for a
+  plotly label.
 """
 
 from __future__ import annotations
@@ -239,6 +240,20 @@ def plain(text: object) -> str:
     flat = _LINE_BREAKS.sub(" ", str(text))
     joined = _AUTOLINK_STARTS.sub(WORD_JOINER, flat)
     return "".join(f"\\{c}" if c in _MARKDOWN_PUNCTUATION else c for c in joined)
+
+
+def code(text: object) -> str:
+    """``text`` as an inline code span: shown as exactly that text, in monospace, and copied
+    without ``plain``'s joiners (an address to type elsewhere). The fence is longer than any
+    run of backticks inside (CommonMark 6.1); line breaks become spaces, since a blank line
+    would end the span; Streamlit rewrites ``:material/`` even in code, so it gets a joiner.
+    """
+    flat = _LINE_BREAKS.sub(" ", str(text)).replace(":material/", f":{WORD_JOINER}material/")
+    if not flat:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat[0] in "` " or flat[-1] in "` " else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def unjoined(typed: str) -> str:

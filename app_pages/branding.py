@@ -404,7 +404,7 @@ with right:
     else:
         verify_denied = _ui.permission_help(actor, "brand.css")
         st.caption(
-            f"Enter the current code from the authenticator of {_ui.plain(demo['email'])}, "
+            f"Enter the current code from the authenticator of {_ui.code(demo['email'])}, "
             f"a mailbox of {_ui.plain(name)}. "
             "The core checks it as at a webmail login: a wrong code counts towards that mailbox's "
             "sign-in throttle, and a right one is used up."
