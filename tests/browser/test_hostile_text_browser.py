@@ -11,7 +11,6 @@ the text must be there to read. Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -98,10 +97,9 @@ def _flat(text: str) -> str:
 def visit(page, site: dict, path: str, shown: str, shot: str) -> str:
     """Open ``path``, wait until ``shown`` is on screen and the script is idle; the page's text."""
     page.goto(site["base"] + path)
-    first_words = re.escape(shown.split(" ")[0])
-    expect(page.get_by_text(re.compile(first_words)).first).to_be_visible(timeout=90_000)
+    expect(page.get_by_text(shown).first).to_be_visible(timeout=90_000)  # drawn by this run
     expect(page.locator(IDLE)).to_be_attached(timeout=60_000)
-    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=30_000)
     assert not page.locator("[data-testid='stException']").count(), page.inner_text("body")[:2000]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"hostile-text-{shot}.png"), full_page=True)
@@ -120,8 +118,8 @@ def test_a_mailbox_with_a_hostile_display_name(site, page):
     assert _flat(NAME) in text
     assert f"Brand {_flat(BRAND)}" in text
     page.get_by_role("button", name="Revoke…").click()
-    expect(page.get_by_text("Revoke “Labeltag")).to_be_visible()
-    expect(page.locator(IDLE)).to_be_attached()
+    expect(page.get_by_text("Revoke “Labeltag")).to_be_visible(timeout=30_000)
+    expect(page.locator(IDLE)).to_be_attached(timeout=30_000)
     no_markup(page)
     assert f"Revoke “{LABEL}” of {EMAIL}?" in _flat(page.inner_text("body"))
     page.screenshot(path=str(ARTIFACTS / "hostile-text-user-revoke.png"), full_page=True)
@@ -145,7 +143,7 @@ def test_hostile_brand_deep_links(site, page, wanted):
 
 
 def test_the_overview_chart_and_the_branding_findings(site, page):
-    visit(page, site, "/", "Overview", "overview")
+    visit(page, site, "/", "Adoption per brand", "overview")
     expect(page.locator(".js-plotly-plot .ytick text").first).to_be_attached(timeout=30_000)
     no_markup(page)
     ticks = page.locator(".js-plotly-plot .ytick text").all_text_contents()
