@@ -11,10 +11,18 @@
 * ``write(fn, **kwargs)`` — one write transaction around a core service; a ``CoreError`` comes
   back as its sentence; every cached read is cleared after a write that succeeded.
 * formatting: ``num`` (12,345), ``pct`` (41.2 %), ``when`` (2025-01-31 14:05 UTC).
+* ``plain(text)`` — a value from data, a file or the URL, made safe to put inside any element
+  that renders Markdown (markdown, captions, alerts, headings, metric labels, help tooltips,
+  widget labels, table cells): it reads as the same text and is never markup (PRODUCT.md,
+  Trust). ``code(text)`` shows one as inline code; ``chart_label(text)`` does the same for a
+  plotly label.
 """
 
 from __future__ import annotations
 
+import html
+import re
+import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -180,7 +188,7 @@ def _sign_out_everywhere(username: str) -> None:
 def sidebar(actor: Actor) -> None:
     """The operator badge, the sign-out link and "Sign out everywhere"."""
     with st.sidebar:
-        st.markdown(f":material/badge: **{actor.name}** · {ROLE_LABELS.get(actor.role, actor.role)}")
+        st.markdown(f":material/badge: **{plain(actor.name)}** · {ROLE_LABELS.get(actor.role, actor.role)}")
         st.link_button("Sign out", SIGN_OUT_PATH, icon=":material/logout:", width="stretch")
         st.button(
             "Sign out everywhere",
@@ -217,11 +225,70 @@ def flash(key: str) -> None:
     if not message:
         return
     kind, text = message
+    text = plain(text)  # the messages name brands, mailboxes and labels, and quote the core
     if kind == "success":
         st.toast(text, icon=":material/check_circle:")
         st.success(text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
+
+
+# Streamlit's Markdown (CommonMark, GFM, and its own :icon:, :color[...] and $math$) takes
+# every ASCII punctuation character as possible syntax; CommonMark lets a backslash stand
+# before any of them to mean the character itself.
+_MARKDOWN_PUNCTUATION = frozenset(string.punctuation)
+# Whitespace that would start a new line (a heading, a list item, a quote) or a code block.
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
+# GFM's literal autolinks (http://, https://, www., name@host) and emoji shortcodes are found
+# by Streamlit's renderer (remark-gfm's mdast transform) in the text *after* escapes are
+# resolved, so a backslash does not stop them; an invisible WORD JOINER where they would start
+# does. It is kept out of everything else.
+WORD_JOINER = "\u2060"
+_AUTOLINK_STARTS = re.compile(
+    r"(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)|(?<=:)(?=[\w+-])", re.IGNORECASE
+)
+
+
+def plain(text: object) -> str:
+    """``text`` as Markdown that renders as exactly that text, on one line, never as markup.
+
+    For every value that came from a customer, a file, the URL or another operator and is
+    shown by an element that renders Markdown: ``st.caption(f"… {_ui.plain(name)} …")``.
+    Elements that show plain text (``st.text``, ``st.code``, dataframes, option lists) need
+    it not. Line breaks become spaces; every ASCII punctuation character is backslash-escaped
+    (CommonMark 2.4), which stops links, images, emphasis, headings, HTML, ``:icon:``,
+    ``:color[...]`` and ``$math$``; a WORD JOINER (U+2060, invisible) stops GFM's literal
+    autolinks, which a backslash does not.
+    """
+    flat = _LINE_BREAKS.sub(" ", str(text))
+    joined = _AUTOLINK_STARTS.sub(WORD_JOINER, flat)
+    return "".join(f"\\{c}" if c in _MARKDOWN_PUNCTUATION else c for c in joined)
+
+
+def code(text: object) -> str:
+    """``text`` as an inline code span: shown as exactly that text, in monospace, and copied
+    without ``plain``'s joiners (an address to type elsewhere). The fence is longer than any
+    run of backticks inside (CommonMark 6.1); line breaks become spaces, since a blank line
+    would end the span; Streamlit rewrites ``:material/`` even in code, so it gets a joiner.
+    """
+    flat = _LINE_BREAKS.sub(" ", str(text)).replace(":material/", f":{WORD_JOINER}material/")
+    if not flat:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat[0] in "` " or flat[-1] in "` " else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def unjoined(typed: str) -> str:
+    """What an operator typed or pasted, without the joiners ``plain`` put in: an address
+    copied from a heading is then found again."""
+    return typed.replace(WORD_JOINER, "")
+
+
+def chart_label(text: object) -> str:
+    """``text`` for a plotly axis, legend or hover label, shown as text: plotly reads a
+    subset of HTML there (``<a href>``, ``<b>``, ``<br>``) and decodes entities."""
+    return html.escape(str(text), quote=False)
 
 
 def num(value: int | float | None) -> str:

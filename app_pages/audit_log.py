@@ -63,7 +63,7 @@ f = AuditFilter(
     actor=None if who == ANYONE else who,
     action=None if action == ANY else action,
     brand=brand,
-    user_email=user.strip() or None,
+    user_email=_ui.unjoined(user).strip() or None,
     since=since,
     until=until,
 )

@@ -185,8 +185,9 @@ def _findings_table(report: CssReport) -> None:
             {
                 "Line": f.line,
                 "Level": "Error" if f.level == "error" else "Warning",
-                "Rule": f.rule,
-                "Message": _LINE_PREFIX.sub("", f.message),  # the line has its own column
+                "Rule": _ui.plain(f.rule),
+                # st.table renders Markdown, and a message quotes the CSS. The line has its own column.
+                "Message": _ui.plain(_LINE_PREFIX.sub("", f.message)),
             }
             for f in ordered
         ]
@@ -203,8 +204,8 @@ def _contrast_table(report: CssReport) -> None:
     table = pd.DataFrame(
         [
             {
-                "Part": c.selector,
-                "Colours": f"{c.fg} on {c.bg}",
+                "Part": _ui.plain(c.selector),
+                "Colours": _ui.plain(f"{c.fg} on {c.bg}"),
                 "Ratio": f"{c.ratio:.2f}:1",
                 f"AA ({WCAG_AA_NORMAL_TEXT:g}:1)": "Pass" if c.passes_aa else "Fail",
             }
@@ -242,7 +243,7 @@ if wanted and wanted.lower() not in by_lower:  # maybe a brand newer than the ca
     names = _ui.load(_ui.brand_names, url)
     by_lower = {n.lower(): n for n in names}
 if wanted and wanted.lower() not in by_lower:
-    st.warning(f"There is no brand {wanted!r}; pick one below.", icon=":material/search_off:")
+    st.warning(f"There is no brand {_ui.plain(repr(wanted))}; pick one below.", icon=":material/search_off:")
 name = by_lower.get((wanted or "").lower(), names[0])
 choice = st.selectbox("Brand", names, index=names.index(name), key=f"branding_pick_{name}")
 if choice != name:
@@ -270,7 +271,7 @@ if toast:
 conflict = st.session_state.get("branding_conflict")
 if conflict:
     with st.container(border=True):
-        st.error(conflict, icon=":material/sync_problem:")
+        st.error(_ui.plain(conflict), icon=":material/sync_problem:")
         st.caption(
             "Reload puts the saved CSS in the editor: copy your changes first if you want to keep them."
         )
@@ -393,15 +394,18 @@ with right:
     demo = _ui.load(_demo, url, name)
     if not demo["allow_2fa"]:
         st.caption(
-            f"2FA is off for {name}: its users are never asked for a code, so there is nothing to "
+            f"2FA is off for {_ui.plain(name)}: its users are never asked for a code, so there is nothing to "
             "verify. Turn on “Allow two-factor auth (2FA)” on the Brands page to try it."
         )
     elif not demo["email"]:
-        st.caption(f"No active user of {name} has an authenticator enrolled, so there is no code to check.")
+        st.caption(
+            f"No active user of {_ui.plain(name)} has an authenticator enrolled, so there is no code to check."
+        )
     else:
         verify_denied = _ui.permission_help(actor, "brand.css")
         st.caption(
-            f"Enter the current code from the authenticator of `{demo['email']}`, a mailbox of {name}. "
+            f"Enter the current code from the authenticator of {_ui.code(demo['email'])}, "
+            f"a mailbox of {_ui.plain(name)}. "
             "The core checks it as at a webmail login: a wrong code counts towards that mailbox's "
             "sign-in throttle, and a right one is used up."
         )
@@ -424,5 +428,5 @@ with right:
             )
     if drive:
         icon = ":material/check_circle:" if drive["state"] == "success" else ":material/error:"
-        st.caption(f"{icon} Preview state: {drive['state']}. {drive['note']}")
+        st.caption(f"{icon} Preview state: {drive['state']}. {_ui.plain(drive['note'])}")
         st.button("Back to the prompt", key="branding_prompt", on_click=_prompt_again, type="tertiary")

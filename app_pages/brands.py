@@ -132,7 +132,7 @@ st.caption(f"{len(table):,} of {len(rows):,} brands. Select a row to open the br
 wanted = st.query_params.get("brand")
 by_lower = {n.lower(): n for n in names}
 if wanted and wanted.lower() not in by_lower:
-    st.warning(f"There is no brand {wanted!r}; pick one below.", icon=":material/search_off:")
+    st.warning(f"There is no brand {_ui.plain(repr(wanted))}; pick one below.", icon=":material/search_off:")
 name = by_lower.get((wanted or "").lower(), names[0])
 choice = st.selectbox("Brand", names, index=names.index(name), key=f"brands_pick_{name}")
 if choice != name:
@@ -144,11 +144,11 @@ if not loaded or loaded["name"] != name or any(f"brands_sw_{k}" not in st.sessio
     loaded = st.session_state["brands_loaded"]
 detail = _ui.load(_detail, url, name)
 
-st.subheader(f"{name}: Services & Settings")
+st.subheader(f"{_ui.plain(name)}: Services & Settings")
 st.caption(
     f"Version {loaded['version']} · {_ui.num(detail['users'])} active users · "
     f"last changed {_ui.when(detail['updated_at'])}"
-    + (f" by {detail['updated_by']}" if detail["updated_by"] else "")
+    + (f" by {_ui.plain(detail['updated_by'])}" if detail["updated_by"] else "")
 )
 _ui.flash("brands_flash")
 with st.container(border=True):
@@ -171,7 +171,7 @@ with st.container(border=True):
     change = _change(loaded)
     if change.as_dict():
         for sentence in _ui.load(_impact, url, name, change):
-            st.markdown(f"- {sentence}")
+            st.markdown(f"- {_ui.plain(sentence)}")
     else:
         st.caption("Flip a switch to see what the change would do before you apply it.")
     st.button(
@@ -211,7 +211,7 @@ for col, k in zip(cols, SWITCHES, strict=True):
 bulk_change = SwitchChange(**setting)
 if chosen and bulk_change.as_dict():
     for b in chosen:
-        st.markdown(f"**{b}**: " + " ".join(_ui.load(_impact, url, b, bulk_change)))
+        st.markdown(f"**{_ui.plain(b)}**: " + _ui.plain(" ".join(_ui.load(_impact, url, b, bulk_change))))
 versions = {r["name"]: r["version"] for r in rows if r["name"] in chosen}
 st.button(
     f"Apply to {len(chosen)} brands" if chosen else "Apply",

@@ -102,8 +102,8 @@ def _confirm() -> None:
 
 
 def _question(pending: dict) -> str:
-    name = pending["username"]
-    yourself = " This is you: you will be signed out." if name == actor.name else ""
+    name = _ui.plain(pending["username"])
+    yourself = " This is you: you will be signed out." if pending["username"] == actor.name else ""
     if pending["action"] == "role":
         return (
             f"Make **{name}** {ROLE_LABELS[pending['role']]}? Their open sessions end: they sign in "
@@ -129,7 +129,7 @@ def _confirm_dialog() -> None:
     pending = st.session_state["operators_pending"]
     st.markdown(_question(pending))
     if pending.get("error"):
-        st.error(pending["error"], icon=":material/error:")
+        st.error(_ui.plain(pending["error"]), icon=":material/error:")
     left, right = st.columns(2)
     left.button(
         ACTIONS[pending["action"]],
@@ -239,7 +239,7 @@ st.subheader("Add an operator")
 created = st.session_state.pop("operators_created", None)
 if created:
     st.success(
-        f"Added {created['username']}. Give them this one-time password by a safe channel; it is shown "
+        f"Added {_ui.plain(created['username'])}. Give them this one-time password by a safe channel; it is shown "
         "only now. They set up their authenticator at the first sign-in.",
         icon=":material/check_circle:",
     )
@@ -252,7 +252,7 @@ with st.form("operators_add", clear_on_submit=False):
     st.form_submit_button("Add operator", type="primary", on_click=_add)
 error = st.session_state.pop("operators_add_error", None)
 if error:
-    st.error(error, icon=":material/error:")
+    st.error(_ui.plain(error), icon=":material/error:")  # it may quote what was typed
 
 if st.session_state.get("operators_pending"):
     _confirm_dialog()

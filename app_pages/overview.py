@@ -111,12 +111,15 @@ else:
         among = f"{_ui.num(len(pool))} brands with mailboxes" + (" that allow 2FA" if allowing_2fa else "")
         st.caption(f"{len(shown)} of the {among}; every brand is in Reports › Adoption by brand.")
     per_brand = shown.sort_values(["pct_2fa", "brand"], ascending=[True, False])
+    # Plotly reads HTML in its labels (<a href> included): the names go in as text.
+    per_brand = per_brand.assign(label=per_brand["brand"].map(_ui.chart_label))
+    brand_of_label = dict(zip(per_brand["label"], per_brand["brand"], strict=True))
     fig = px.bar(
         per_brand,
         x="pct_2fa",
-        y="brand",
+        y="label",
         orientation="h",
-        labels={"pct_2fa": "2FA adoption (%)", "brand": ""},
+        labels={"pct_2fa": "2FA adoption (%)", "label": ""},
         custom_data=["users", "users_2fa", "pct_app_passwords"],
         height=max(260, 26 * len(per_brand) + 80),
     )
@@ -129,7 +132,9 @@ else:
     st.caption("Click a bar to open that brand.")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if points:
-        st.switch_page("app_pages/brands.py", query_params={"brand": points[0]["y"]})
+        st.switch_page(
+            "app_pages/brands.py", query_params={"brand": brand_of_label.get(points[0]["y"], points[0]["y"])}
+        )
 
 # --- adoption over time ----------------------------------------------------------------------
 st.subheader("Adoption over time")
@@ -145,6 +150,7 @@ else:
         var_name="measure",
         value_name="count",
     )
+    long["brand"] = long["brand"].map(_ui.chart_label)  # legend entries, as text
     long["measure"] = long["measure"].map(
         {"users_2fa_end": "Users enrolled in 2FA", "app_passwords_end": "Live app passwords"}
     )

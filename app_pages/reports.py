@@ -120,7 +120,7 @@ for by, title in (
 
 if brand:
     df, csv = _ui.load(_adoption, url, "month", brand, status)
-    what = f"{_ui.rows(len(df))} (the last {MONTHS} UTC months of {brand})"
+    what = f"{_ui.rows(len(df))} (the last {MONTHS} UTC months of {_ui.plain(brand)})"
     report("Adoption by month", what, df, len(df), csv, "adoption-by-month.csv", "reports_adoption_month")
 else:
     df = _ui.load(_months_overall, url)
@@ -144,7 +144,7 @@ preview, total = _ui.load(_users_preview, url, search)
 filters = ", ".join(f"{k} = {v!r}" for k, v in search.__dict__.items() if v) or "every mailbox"
 report(
     "Users of the current search",
-    f"{_ui.rows(total)} · search: {filters} (change it on the Users page)"
+    f"{_ui.rows(total)} · search: {_ui.plain(filters)} (change it on the Users page)"
     + (f" · this download holds the first {CAP:,}" if total > CAP else ""),
     preview,
     total,

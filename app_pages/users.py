@@ -95,22 +95,24 @@ def _reset_dialog(email: str) -> None:
     pending = st.session_state["users_pending_reset"]
     result: twofa.ResetResult | None = pending.get("result")
     if result:
-        st.success(f"2FA is off for {result.email}. The customer is told:", icon=":material/check_circle:")
-        st.markdown(f"**{result.notification_subject}**")
+        st.success(
+            f"2FA is off for {_ui.plain(result.email)}. The customer is told:", icon=":material/check_circle:"
+        )
+        st.markdown(f"**{_ui.plain(result.notification_subject)}**")
         st.container(border=True).text(result.notification_body)
         if st.button("Close", key="users_reset_close", type="primary"):
             _close_dialog()
             st.rerun()
         return
     st.markdown(
-        f"Turn off two-factor authentication for **{email}**? The secret is removed; the user can "
+        f"Turn off two-factor authentication for **{_ui.plain(email)}**? The secret is removed; the user can "
         "sign in with the password alone until they set 2FA up again with a new token."
     )
     st.selectbox("Reason", RESET_REASONS, key="users_reset_reason", format_func=str.capitalize)
     if st.session_state.get("users_reset_reason") == "other":
         st.text_input("Other reason", key="users_reset_other", max_chars=280)
     if pending.get("error"):
-        st.error(pending["error"], icon=":material/error:")
+        st.error(_ui.plain(pending["error"]), icon=":material/error:")
     left, right = st.columns(2)
     left.button("Disable 2FA", key="users_reset_confirm", type="primary", on_click=_reset, args=(email,))
     if right.button("Cancel", key="users_reset_cancel"):
@@ -125,16 +127,20 @@ def _user_view(email: str) -> None:
     d = _ui.load(_detail, url, email)
     st.button("← Back to the search", key="users_back", on_click=_open, args=(None,), type="tertiary")
     if d is None:
-        st.warning(f"There is no mailbox {email!r}. Search for it below.", icon=":material/search_off:")
+        st.warning(
+            f"There is no mailbox {_ui.plain(repr(email))}. Search for it below.",
+            icon=":material/search_off:",
+        )
         return
-    st.subheader(f"{d['email']}")
+    st.subheader(_ui.plain(d["email"]))
     st.caption(
-        f"{d['display_name'] or 'No display name'} · {d['status']} · created {_ui.when(d['created_at'])}"
+        f"{_ui.plain(d['display_name']) if d['display_name'] else 'No display name'} · {d['status']} · "
+        f"created {_ui.when(d['created_at'])}"
     )
     _ui.flash("users_flash")
     c = st.columns([3, 2, 2])
     c[0].markdown(
-        f"**Brand** {d['brand']} (from the {d['brand_source']})  \n**Domain** {d['domain']}",
+        f"**Brand** {_ui.plain(d['brand'])} (from the {d['brand_source']})  \n**Domain** {_ui.plain(d['domain'])}",
         help="A user's brand is the first of the user's, the domain's and the company's brand.",
     )
     c[1].metric("2FA", d["twofa"].capitalize(), help=STATE_WORDS[d["twofa"]])
@@ -155,9 +161,9 @@ def _user_view(email: str) -> None:
         on_click=lambda: st.session_state.update(users_pending_reset={"email": d["email"]}),
     )
     if d["twofa"] == "dormant":
-        st.caption(f"{d['brand']} does not allow 2FA: this enrolment is kept but not asked for.")
+        st.caption(f"{_ui.plain(d['brand'])} does not allow 2FA: this enrolment is kept but not asked for.")
     elif d["twofa"] == "on" and d["allow_user_disable_2fa"]:
-        st.caption(f"{d['brand']} lets users turn their own 2FA off too.")
+        st.caption(f"{_ui.plain(d['brand'])} lets users turn their own 2FA off too.")
 
     st.markdown("**App passwords**")
     aps = pd.DataFrame(d["app_passwords"])
@@ -175,7 +181,9 @@ def _user_view(email: str) -> None:
             },
         )
         if not d["allow_app_passwords"]:
-            st.caption(f"{d['brand']} does not allow app passwords: live ones are suspended until it does.")
+            st.caption(
+                f"{_ui.plain(d['brand'])} does not allow app passwords: live ones are suspended until it does."
+            )
     live = [a["label"] for a in d["app_passwords"] if a["revoked_at"] is None]
     deny = _ui.permission_help(actor, "app_password.revoke")
     if live:
@@ -191,7 +199,7 @@ def _user_view(email: str) -> None:
         pending = st.session_state.get("users_pending_revoke")
         if pending in live and not deny:
             st.warning(
-                f"Revoke “{pending}” of {d['email']}? Mail apps using it stop signing in; "
+                f"Revoke “{_ui.plain(pending)}” of {_ui.plain(d['email'])}? Mail apps using it stop signing in; "
                 "the other app passwords keep working.",
                 icon=":material/warning:",
             )

@@ -8,10 +8,13 @@ and the token preset as ``auth_token`` in the session state (``app_pages._ui._to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -64,10 +67,43 @@ def open_page(engine: Engine) -> Callable[..., AppTest]:
     return _open
 
 
+_COMMONMARK = MarkdownIt("commonmark")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def read(body: str) -> str:
+    """What a person reads in an element whose body is the Markdown ``body``: rendered by a
+    CommonMark renderer, tags dropped, entities decoded, the invisible U+2060 left out."""
+    rendered = _TAG.sub("", _COMMONMARK.render(body))
+    return unescape(rendered).replace("\u2060", "").strip()
+
+
+MARKDOWN_ELEMENTS = (
+    "title",
+    "subheader",
+    "markdown",
+    "caption",
+    "info",
+    "success",
+    "warning",
+    "error",
+    "toast",
+)
+
+
+def html(at: AppTest) -> str:
+    """The HTML a CommonMark renderer makes of every Markdown element of the page (for markup checks)."""
+    return "\n".join(
+        _COMMONMARK.render(str(e.value)).replace("\u2060", "")
+        for kind in MARKDOWN_ELEMENTS
+        for e in getattr(at, kind)
+    )
+
+
 def texts(at: AppTest) -> str:
-    """Every markdown, caption, alert and title of the page, one a line (for `in` checks)."""
+    """Every markdown, caption, alert and title of the page as read, one a line (for `in` checks)."""
     parts = [
-        e.value
+        read(e.value)
         for kind in (
             "title",
             "subheader",

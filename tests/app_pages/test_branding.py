@@ -17,7 +17,7 @@ from core.css import STARTER_TEMPLATE, check_css
 from core.db import session_scope
 from core.login_preview import PREVIEW_CSP
 from core.models import AuditEvent, Brand, Domain
-from tests.app_pages.conftest import texts
+from tests.app_pages.conftest import read, texts
 from tests.factories import make_brand, make_domain, make_user, operator_actor
 
 SAVED = "#login-form .box-inner .modalheader { background-color: #004d40; color: #ffffff; }\n"
@@ -53,7 +53,9 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
     """The first static table of the page with ``column``."""
     for t in at.table:
         if column in t.value.columns:
-            return t.value
+            return t.value.map(
+                lambda cell: read(cell) if isinstance(cell, str) else cell
+            )  # cells are Markdown
     raise AssertionError(f"no table with a {column!r} column")
 
 

@@ -16,7 +16,7 @@ from core import brands, reports
 from core.brands import SwitchChange
 from core.db import session_scope
 from core.models import AppPassword, AuditEvent, Brand, Domain, Notification, User
-from tests.app_pages.conftest import frame, texts
+from tests.app_pages.conftest import frame, html, read, texts
 from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
 PAGES = ("overview", "brands", "users", "reports", "audit_log")
@@ -127,7 +127,7 @@ def test_brand_update_changes_the_database_and_the_audit_log(open_page, engine, 
     assert not at.toggle("brands_sw_allow_user_disable_2fa").disabled
     at.button("brands_update").click().run()
     assert not at.exception
-    assert at.toast[0].value == "Beta Mail updated."
+    assert read(at.toast[0].value) == "Beta Mail updated."
     b = _brand(engine, "Beta Mail")
     assert b.allow_2fa and b.version == 2
     with session_scope(engine) as s:
@@ -151,7 +151,7 @@ def test_a_stale_version_save_shows_the_conflict(open_page, engine, people):
     at.toggle("brands_sw_allow_2fa").set_value(False).run()
     at.button("brands_update").click().run()
     assert not at.exception
-    error = at.error[0].value
+    error = read(at.error[0].value)
     assert "Alpha Mail was changed since you loaded it" in error
     assert "admin set Allow app-specific passwords off" in error
     b = _brand(engine, "Alpha Mail")
@@ -164,7 +164,7 @@ def test_bulk_change_applies_to_every_selected_brand(open_page, engine, people):
     at = open_page("brands", as_="admin")
     at.multiselect("brands_bulk_names").set_value(["Alpha Mail", "Beta Mail"])
     at.selectbox("brands_bulk_allow_app_passwords").select("On").run()
-    assert "**Beta Mail**" in texts(at)
+    assert "<strong>Beta Mail</strong>" in html(at)
     at.button("brands_bulk_apply").click().run()
     assert not at.exception
     assert "Updated 2 brands." in texts(at)
@@ -213,7 +213,10 @@ def test_user_deep_link_shows_the_whole_picture(open_page, people):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"2FA": "On", "Live app passwords": "2 of 4"}
-    assert f"**Brand** Alpha Mail (from the company)  \n**Domain** {people['d_on']}" in texts(at)
+    assert (
+        f"<strong>Brand</strong> Alpha Mail (from the company)<br />\n<strong>Domain</strong> {people['d_on']}"
+        in html(at)
+    )
     assert frame(at, "label")["label"].tolist() == ["iPhone Mail", "Thunderbird"]
     at = open_page("users", user="nobody@nowhere.example")
     assert "There is no mailbox" in texts(at)
@@ -222,7 +225,7 @@ def test_user_deep_link_shows_the_whole_picture(open_page, people):
 def test_disable_2fa_through_its_dialog(open_page, engine, people):
     at = open_page("users", as_="support", user=people["ann"])
     at.button("users_reset_open").click().run()
-    assert f"**{people['ann']}**" in texts(at)  # the dialog names the user
+    assert f"<strong>{people['ann']}</strong>" in html(at)  # the dialog names the user
     at.selectbox("users_reset_reason").select("lost phone").run()
     at.button("users_reset_confirm").click().run()
     assert not at.exception
