@@ -5,9 +5,9 @@ Decisions, for the next reader:
 * The preview is an ``st.iframe`` whose ``src`` is a ``data:text/html;base64,...`` URL
   (``core.login_preview.preview_data_url``): a data: document has an opaque origin, so even
   if something got past the checks it could not reach the dashboard, and its first element
-  is a Content-Security-Policy that allows inline styles and images only. Never an HTML
-  string (``components.html`` / ``st.iframe("<html>")``): that iframe is same-origin with
-  scripts allowed.
+  is a Content-Security-Policy that allows inline styles and data: images and fonts only
+  (nothing from any host, https included). Never an HTML string (``components.html`` /
+  ``st.iframe("<html>")``): that iframe is same-origin with scripts allowed.
 * Only CSS that ``core.css.check_css`` accepts reaches the preview. While the editor holds
   refused CSS, the preview shows the saved CSS and says so.
 * The editor is checked on every run (the check is cached by text): the findings under it
@@ -386,7 +386,8 @@ with right:
     )
     st.caption(
         "The login page as the brand's customers see it, with the 2FA pop-up open. "
-        "The preview runs no script and loads nothing but https: and inline images."
+        "The preview runs no script and loads nothing from outside the page: "
+        "images and fonts only from inline data: URLs."
     )
 
     st.markdown("**Drive the preview**")
