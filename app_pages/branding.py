@@ -5,9 +5,9 @@ Decisions, for the next reader:
 * The preview is an ``st.iframe`` whose ``src`` is a ``data:text/html;base64,...`` URL
   (``core.login_preview.preview_data_url``): a data: document has an opaque origin, so even
   if something got past the checks it could not reach the dashboard, and its first element
-  is a Content-Security-Policy that allows inline styles and images only. Never an HTML
-  string (``components.html`` / ``st.iframe("<html>")``): that iframe is same-origin with
-  scripts allowed.
+  is a Content-Security-Policy that allows inline styles and data: images and fonts only
+  (nothing from any host, https included). Never an HTML string (``components.html`` /
+  ``st.iframe("<html>")``): that iframe is same-origin with scripts allowed.
 * Only CSS that ``core.css.check_css`` accepts reaches the preview. While the editor holds
   refused CSS, the preview shows the saved CSS and says so.
 * The editor is checked on every run (the check is cached by text): the findings under it
@@ -19,10 +19,11 @@ Decisions, for the next reader:
   (``branding_loaded``), so a colleague's save in between is refused (optimistic
   concurrency) and offered as a "Reload". The core stores the CSS re-serialized (comments
   dropped), and the editor then shows exactly what was stored.
-* "Drive the preview" checks a code with ``core.login.verify_code`` against a real enrolled
-  mailbox of the brand (a demo user of the seeded data). A wrong code counts towards that
-  mailbox's sign-in throttle and a right one is used up (RFC 6238 replay guard), so only
-  the roles that may save a brand's CSS can do it.
+* "Drive the preview" checks a code against the brand's demo mailbox
+  (``core.preview_mailbox``: ``preview@<brand>.invalid``, no ``users`` row), never a
+  customer's: a wrong code throttles nobody and a right one uses up nobody's code. The page
+  names the mailbox and shows its current code. Driving stays with the roles that may save
+  a brand's CSS, as part of working on its look.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from app_pages import _ui
-from core import brands, login, queries
+from core import brands, preview_mailbox
 from core.css import STARTER_TEMPLATE, WCAG_AA_NORMAL_TEXT, CssRejected, CssReport, check_css
 from core.errors import CoreError
 from core.login_preview import preview_data_url, render_login_page
@@ -51,12 +52,10 @@ _LINE_PREFIX = re.compile(r"^Line \d+: ")
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _demo(url: str, name: str) -> dict:
-    """Whether the brand asks for codes, and one enrolled active mailbox to drive the preview."""
+def _demo(url: str, name: str) -> preview_mailbox.PreviewMailbox:
+    """The brand's demo mailbox, the one the preview is driven with (never a customer's)."""
     with _ui.reading(url) as s:
-        brand = brands.get_brand(s, name)
-        email = queries.enrolled_user_of_brand(s, brand.id) if brand.allow_2fa else None
-        return {"allow_2fa": bool(brand.allow_2fa), "email": email}
+        return preview_mailbox.preview_mailbox(s, brand=name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -151,17 +150,14 @@ def _save(name: str, version: int) -> None:
     st.session_state["branding_flash"] = ("success", text)
 
 
-def _verify(name: str, email: str) -> None:
+def _verify(mailbox: preview_mailbox.PreviewMailbox) -> None:
     code = st.session_state.get("branding_code", "")
-    outcome, error = _ui.write(login.verify_code, email=email, code=code)
-    st.session_state["branding_code"] = ""  # a code is good once (RFC 6238 §5.2)
-    if error:
-        st.session_state["branding_drive"] = {"brand": name, "state": "error", "note": error, "message": None}
-        return
+    outcome = preview_mailbox.verify(mailbox, code=code)  # reads and writes nothing
+    st.session_state["branding_code"] = ""
     st.session_state["branding_drive"] = {
-        "brand": name,
+        "brand": mailbox.brand,
         "state": "success" if outcome.ok else "error",
-        "note": f"{email}: {outcome.message}",
+        "note": f"{mailbox.address} ({preview_mailbox.NOT_A_CUSTOMER}): {outcome.message}",
         # The platform's own sentence for a refused code; success keeps the pop-up's text.
         "message": None if outcome.ok else outcome.message,
     }
@@ -387,27 +383,24 @@ with right:
     )
     st.caption(
         "The login page as the brand's customers see it, with the 2FA pop-up open. "
-        "The preview runs no script and loads nothing but https: and inline images."
+        "The preview runs no script and loads nothing from outside the page: "
+        "images and fonts only from inline data: URLs."
     )
 
     st.markdown("**Drive the preview**")
     demo = _ui.load(_demo, url, name)
-    if not demo["allow_2fa"]:
+    if not demo.asks_for_code:
         st.caption(
             f"2FA is off for {_ui.plain(name)}: its users are never asked for a code, so there is nothing to "
             "verify. Turn on “Allow two-factor auth (2FA)” on the Brands page to try it."
         )
-    elif not demo["email"]:
-        st.caption(
-            f"No active user of {_ui.plain(name)} has an authenticator enrolled, so there is no code to check."
-        )
     else:
         verify_denied = _ui.permission_help(actor, "brand.css")
         st.caption(
-            f"Enter the current code from the authenticator of {_ui.code(demo['email'])}, "
-            f"a mailbox of {_ui.plain(name)}. "
-            "The core checks it as at a webmail login: a wrong code counts towards that mailbox's "
-            "sign-in throttle, and a right one is used up."
+            f"Driving {_ui.code(demo.address)}, the {preview_mailbox.NOT_A_CUSTOMER} of {_ui.plain(name)}. "
+            f"Its current code is **{preview_mailbox.current_code(demo)}** (it changes every "
+            "30 seconds). Codes are checked as at a webmail login, against this mailbox only: "
+            "no customer's sign-in is touched."
         )
         with st.form("branding_drive_form", border=False, enter_to_submit=True):
             f1, f2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -421,7 +414,7 @@ with right:
             f2.form_submit_button(
                 "Verify",
                 on_click=_verify,
-                args=(name, demo["email"]),
+                args=(demo,),
                 disabled=bool(verify_denied),
                 help=verify_denied,
                 width="stretch",

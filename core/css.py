@@ -11,11 +11,32 @@ page, so :func:`check_css` refuses anything that could
   get through, whether literal or written as a CSS escape),
 * run script (``javascript:``/``vbscript:`` URLs, IE's ``expression()`` and
   ``behavior``, Firefox's ``-moz-binding``),
-* load anything from anywhere but ``https:`` or an inline raster ``data:`` image
-  (``@import``, relative, ``http:`` and protocol-relative URLs, SVG data URLs
-  because SVG can carry script),
+* reference any URL that leaves the page, of any scheme, https included
+  (PRODUCT.md, Trust: nothing the console renders loads from another host, and
+  a request to an outside host tells it who opened the page).  The one URL
+  allowed is an inline raster image: ``data:image/png``, ``image/jpeg``,
+  ``image/gif`` or ``image/webp`` of at most :data:`MAX_DATA_IMAGE_BYTES`
+  (32 KiB) once decoded; never SVG, which can carry script and links.  This
+  holds for every place a URL can sit: ``url(…)`` quoted or not and whatever
+  its spelling (escapes such as ``u\\72l(``, case, whitespace; CSS Syntax 3
+  §4.3.6 url-token and the ``url(`` function-token with a string), ``src()``,
+  the bare strings of ``image()``, ``image-set()``, ``-webkit-image-set()`` and
+  ``cross-fade()``, ``@import`` (refused outright), ``@namespace`` (refused
+  outright), ``@font-face`` ``src``, and inside ``@media``/``@supports``/...
+  and nested rules.  Behind the token walk a raw-text scan refuses anything
+  that names a host (``scheme://``, ``//host``) after escapes and comments are
+  removed, so a spelling the tokenizer reads differently from some browser is
+  caught too,
+* read what a customer types: attribute selectors that name ``value`` (the CSS
+  "keylogger", ``input[value^=a] { background: url(…) }``), and any attribute
+  selector in a selector that names ``input``, ``textarea``, ``select`` or
+  ``option``,
 * or that the parser cannot read unambiguously (parse errors, unclosed blocks,
   control characters, over-size input).
+
+Each refusal is one finding whose message says, in one sentence starting with
+its line, what was found and why, e.g. "Line 4: url(https://cdn.example.com/a.png)
+loads from another host; only data: images under 32 KiB are allowed."
 
 It also warns, without refusing, about selectors that style nothing on the login
 page and about text/background pairs of the pop-up below WCAG 2.x AA contrast.
@@ -29,6 +50,8 @@ This module never imports streamlit; the sandbox page renders the findings.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import math
 import re
@@ -36,6 +59,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote_to_bytes
 
 import tinycss2
 import tinycss2.color4
@@ -44,8 +68,10 @@ from tinycss2 import ast
 from core.errors import BadInput
 
 __all__ = [
+    "DATA_IMAGE_TYPES",
     "LOGIN_PAGE_NAMES",
     "MAX_CSS_BYTES",
+    "MAX_DATA_IMAGE_BYTES",
     "MAX_NESTING",
     "STARTER_TEMPLATE",
     "WCAG_AA_NORMAL_TEXT",
@@ -61,6 +87,12 @@ __all__ = [
 ]
 
 MAX_CSS_BYTES = 64 * 1024
+
+# The only URLs brand CSS may hold: inline raster images up to this size once
+# decoded (a logo or a background texture; anything larger belongs on the
+# webmail server's own page, not in the brand CSS).
+MAX_DATA_IMAGE_BYTES = 32 * 1024
+DATA_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 # Deeper nesting of blocks, brackets and functions is refused: real styling
 # needs a handful of levels (@media > @supports > rule > nested rule > calc()),
@@ -509,17 +541,35 @@ _KNOWN_AT_RULES = (
 )
 
 # Functions whose bare string arguments are URLs that get fetched: CSS Images
-# 4 image-set() (and its prefixed form), image(), and CSS Values 4 src().
-_STRING_URL_FUNCTIONS = frozenset({"image-set", "-webkit-image-set", "image"})
+# 4 image-set() (and its prefixed form) and image().  cross-fade() takes
+# images, not strings, but a browser that read a string there could only read
+# it as a URL, so its strings are held to the same rule.
+_STRING_URL_FUNCTIONS = frozenset(
+    {"image-set", "-webkit-image-set", "image", "cross-fade", "-webkit-cross-fade"}
+)
 # Substitution functions: a URL assembled from them cannot be checked here.
 _SUBSTITUTION_FUNCTIONS = frozenset({"var", "attr", "env"})
 
-# Raster images only: SVG can carry script, so data:image/svg+xml is refused.
-_DATA_IMAGE_RE = re.compile(r"data:image/(?:png|gif|jpeg|jpg|webp|avif)(?:;[^,]*)?,")
-# https with a host: "https:foo" and "https:/foo" would resolve against the
-# page (WHATWG URL "special scheme" parsing), and "\" counts as "/" there.
-_HTTPS_RE = re.compile(r"https://[^/\\?#]")
 _SCHEME_RE = re.compile(r"([a-z][a-z0-9+.-]*):")
+# WHATWG URL: for these "special" schemes "https:host" and "https:\\host" name
+# a host just as "https://host" does ("\" counts as "/").
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
+_ONLY_DATA = f"only data: images under {MAX_DATA_IMAGE_BYTES // 1024} KiB are allowed"
+_ONLY_RASTER = (
+    f"only data: images in PNG, JPEG, GIF or WebP under {MAX_DATA_IMAGE_BYTES // 1024} KiB are allowed"
+)
+# The raw-text scan, over the text with escapes decoded, comments, whitespace
+# and invisible characters removed, lower-cased: a colon followed by two
+# slashes (scheme://host), two slashes just after "(" or a quote
+# (protocol-relative), or a special scheme just after "(" or a quote.  No
+# pattern backtracks over a run of letters, so the scan is linear.
+_HOST_RE = re.compile(r""":[/\\]{2}|[("'][/\\]{2}|[("'](?:https?|wss?|ftp|file):""")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
+# Infra §4.7 "forgiving-base64 decode": the alphabet, once whitespace is gone.
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/]*")
+# Attribute selectors on these elements can read the state of a form.
+_FORM_FIELDS = frozenset({"input", "textarea", "select", "option"})
+_ATTRIBUTE_MATCHERS = frozenset({"=", "~=", "|=", "^=", "$=", "*="})
 _CHARSET_START_RE = re.compile(r'@charset "[^"]*";')
 
 _SELECTOR_PUNCTUATION = frozenset({".", ":", "*", ">", "+", "~", ",", "|", "||", "&"})
@@ -747,6 +797,12 @@ class _Checker:
                 "import",
                 "@import is not allowed: it would load a stylesheet from elsewhere.",
             )
+        elif keyword == "namespace":
+            self.error(
+                node,
+                "namespace",
+                "@namespace is not allowed: it names an address, and the login page needs no namespaces.",
+            )
         elif keyword == "charset":
             # CSS Syntax §3.2: @charset only counts as the very first bytes,
             # spelled exactly '@charset "…";'.  Anywhere else it is an error.
@@ -800,42 +856,64 @@ class _Checker:
             self.check_url(string, string.value, f'{node.name}("{_short(string.value)}")')
 
     def check_url(self, node: ast.Node, value: str, shown: str) -> None:
-        """Allow https://host… and raster data: images only."""
+        """Allow inline raster data: images under the size limit, and nothing else."""
         # WHATWG URL: leading/trailing C0 controls and spaces are stripped and
         # tabs/newlines removed anywhere; schemes are case-insensitive.
         url = "".join(c for c in value.strip("\x00\t\n\f\r ") if c not in "\t\n\r")
         lowered = url.lower()
-        if _HTTPS_RE.match(lowered) or _DATA_IMAGE_RE.match(lowered):
-            return
         scheme_match = _SCHEME_RE.match(lowered)
         scheme = scheme_match.group(1) if scheme_match else None
         if scheme is not None and _SCRIPT_SCHEME_RE.match(lowered):
             self.error(node, "script-url", f"{shown} is not allowed: it would run script.")
             return
+        if scheme == "data":
+            problem = _data_image_problem(url)
+            if problem is not None:
+                self.error(node, "outside-resource", f"{shown} {problem}; {_ONLY_RASTER}.")
+            return
+        rest = lowered[len(scheme) + 1 :] if scheme is not None else lowered
         if not url:
-            reason = "an empty address loads the page itself"
-        elif scheme == "http":
-            reason = "it loads from elsewhere over plain http, not https"
-        elif scheme == "https":
-            reason = "an https address needs a host, as https://host/…"
-        elif scheme == "data":
-            reason = (
-                "only raster data:image/png, gif, jpeg, webp or avif images are "
-                "allowed (SVG can carry script)"
-            )
+            reason = "is empty, which loads the page itself"
+        elif scheme in _SPECIAL_SCHEMES or rest.startswith(("//", "\\\\", "/\\", "\\/")):
+            reason = "loads from another host"
         elif scheme is not None:
-            reason = f"it loads from elsewhere over {scheme}:, not https"
-        elif lowered.startswith(("//", "\\\\", "/\\", "\\/")):
-            reason = "it loads from elsewhere (a protocol-relative address), not https"
+            reason = f"loads over {scheme}:, from outside the page"
         else:
-            reason = "a relative address loads from elsewhere (the webmail server), not https"
-        self.error(node, "outside-resource", f"{shown} is not allowed: {reason}.")
+            reason = "is a relative address, which loads from the webmail server"
+        self.error(node, "outside-resource", f"{shown} {reason}; {_ONLY_DATA}.")
+
+    def scan_addresses(self) -> None:
+        """Behind the token walk: refuse any text that names a host, however
+        it is spelt, on a line the walk found nothing wrong with.  The scan
+        reads the text with escapes decoded and comments, whitespace and
+        invisible characters dropped (the spellings an old or lenient CSS
+        parser reads as one token, e.g. ``ur/**/l(//host)``)."""
+        stripped, stripped_at = _strip_comments(self.text)
+        decoded, decoded_at = _decode_escapes(stripped, stripped_at)
+        squashed, squashed_at = _squash(decoded, decoded_at)
+        lines_with_errors = {f.line for f in self._found.values() if f.level == "error"}
+        for match in _HOST_RE.finditer(squashed):
+            first = match.start()
+            if squashed[first] == ":":  # back to the start of the scheme
+                while first > 0 and squashed[first - 1] in _SCHEME_CHARS:
+                    first -= 1
+            elif squashed[first] in "(\"'":
+                first += 1
+            start = squashed_at[first]
+            line, column = self.positions.at(start)
+            if line in lines_with_errors:
+                continue
+            lines_with_errors.add(line)
+            # As the scan read it (escapes decoded, lower-cased), up to where the address ends.
+            shown = _short(re.split(r"[;)\"'{}]", squashed[first : first + 200], maxsplit=1)[0])
+            self.error((line, column), "outside-resource", f"{shown} names another host; {_ONLY_DATA}.")
 
     # -- structure walk (rules, declarations, selectors) ---------------------
 
-    def walk_rules(self, nodes: Iterable[ast.Node], *, context: str) -> None:
+    def walk_rules(self, nodes: Iterable[ast.Node], *, context: str, field: bool = False) -> None:
         """``context`` is "top" (stylesheet or group rule), "nested" (inside a
-        style rule), "keyframes" or "descriptors"."""
+        style rule), "keyframes" or "descriptors"; ``field`` says whether an
+        enclosing style rule (or @scope) names a form field."""
         for node in nodes:
             kind = node.type
             if kind == "error":
@@ -843,11 +921,11 @@ class _Checker:
             elif kind == "declaration":
                 self.check_declaration(node, target=None)
             elif kind == "at-rule":
-                self.check_at_rule(node, context=context)
+                self.check_at_rule(node, context=context, field=field)
             elif kind == "qualified-rule":
-                self.check_qualified_rule(node, context=context)
+                self.check_qualified_rule(node, context=context, field=field)
 
-    def check_at_rule(self, node: ast.AtRule, *, context: str) -> None:
+    def check_at_rule(self, node: ast.AtRule, *, context: str, field: bool = False) -> None:
         keyword = node.lower_at_keyword
         if keyword not in _KNOWN_AT_RULES:
             # Refuse rather than ignore: what an unknown at-rule would do in
@@ -860,19 +938,24 @@ class _Checker:
                 f"@{_short(node.at_keyword, 30)} is not an at-rule this check knows, "
                 "so it cannot be vetted; remove it.",
             )
+        if keyword == "scope":  # @scope (input) to (…): its prelude holds selectors (Cascade 6 §2.5)
+            field = self.check_attribute_selectors(node.prelude, field=field) or field
         if node.content is None:
             return
         body = tinycss2.parse_blocks_contents(node.content, skip_comments=True, skip_whitespace=True)
         if keyword in _GROUP_AT_RULES:
-            self.walk_rules(body, context=context if context == "nested" else "top")
+            self.walk_rules(body, context=context if context == "nested" else "top", field=field)
         elif keyword in _KEYFRAMES_AT_RULES:
             self.walk_rules(body, context="keyframes")
         else:
             self.walk_rules(body, context="descriptors")
 
-    def check_qualified_rule(self, node: ast.QualifiedRule, *, context: str) -> None:
+    def check_qualified_rule(self, node: ast.QualifiedRule, *, context: str, field: bool = False) -> None:
         target = None
         if context in ("top", "nested"):
+            # CSS Nesting 1 §2: a nested rule's "&" is its parent's selector, so
+            # a form field named by the parent is named by the nested rule too.
+            field = self.check_attribute_selectors(node.prelude, field=field) or field
             target = self.check_selectors(node, nested=context == "nested")
         body = tinycss2.parse_blocks_contents(node.content, skip_comments=True, skip_whitespace=True)
         for item in body:
@@ -881,9 +964,35 @@ class _Checker:
             elif item.type == "error":
                 self.parse_error(item)
             elif item.type == "at-rule":
-                self.check_at_rule(item, context="nested")
+                self.check_at_rule(item, context="nested", field=field)
             elif item.type == "qualified-rule":
-                self.check_qualified_rule(item, context="nested" if context in ("top", "nested") else context)
+                self.check_qualified_rule(
+                    item, context="nested" if context in ("top", "nested") else context, field=field
+                )
+
+    def check_attribute_selectors(self, prelude: list[ast.Node], *, field: bool) -> bool:
+        """Refuse the attribute selectors that can read a form: any that names
+        ``value``, whatever the element, and any at all in a selector that
+        names input, textarea, select or option (or inside a rule that does).
+        Returns whether this prelude names one of those elements."""
+        blocks, names_field = _attribute_selectors(prelude)
+        for block in blocks:
+            shown = _short(tinycss2.serialize([block]), 40)
+            if _attribute_name(block) == "value":
+                self.error(
+                    block,
+                    "attribute-selector",
+                    f"the attribute selector {shown} is not allowed: a selector on a form field's "
+                    "value can read what a customer types, one character at a time.",
+                )
+            elif field or names_field:
+                self.error(
+                    block,
+                    "attribute-selector",
+                    f"the attribute selector {shown} is not allowed on input, textarea, select "
+                    "or option: it can read what a customer types or picks there.",
+                )
+        return names_field
 
     def check_declaration(self, node: ast.Declaration, *, target: str | None) -> None:
         name = node.lower_name
@@ -1014,6 +1123,49 @@ class _Checker:
         )
 
 
+def _data_image_problem(url: str) -> str | None:
+    """None for a ``data:`` URL of a raster image within the size limit, else
+    what is wrong with it (to follow the URL in a sentence).
+
+    Read as the Fetch Standard's "data: URL processor" (§4.6) reads it: the
+    media type up to the first comma, ``;base64`` as its last parameter, the
+    body percent-decoded and then, for base64, forgiving-base64 decoded
+    (Infra §4.7).  The limit applies to the decoded bytes.
+    """
+    header, comma, body = url[len("data:") :].partition(",")
+    if not comma:
+        return "is not a complete data: URL (there is no comma before its data)"
+    parameters = [p.strip(" \t\n\f\r").lower() for p in header.split(";")]
+    mime = parameters[0]
+    is_base64 = len(parameters) > 1 and parameters[-1] == "base64"
+    if "svg" in mime:
+        return "is an SVG image, which can carry script and links"
+    if mime not in DATA_IMAGE_TYPES:
+        return f"is of type {mime or 'text/plain'}, not one of the image types allowed"
+    data = unquote_to_bytes(body)
+    if is_base64:
+        decoded = _forgiving_base64(data)
+        if decoded is None:
+            return "holds base64 data that does not decode"
+        data = decoded
+    if len(data) > MAX_DATA_IMAGE_BYTES:
+        return f"holds an image of {len(data):,} bytes once decoded, over the limit"
+    return None
+
+
+def _forgiving_base64(data: bytes) -> bytes | None:
+    """Infra §4.7 forgiving-base64 decode: None where a browser would fail."""
+    text = "".join(chr(b) for b in data if b not in b" \t\n\f\r")
+    if len(text) % 4 == 0 and text.endswith("="):
+        text = text[:-2] if text.endswith("==") else text[:-1]
+    if len(text) % 4 == 1 or not _BASE64_RE.fullmatch(text):
+        return None
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except binascii.Error:
+        return None
+
+
 def _token_strings(node: ast.Node) -> tuple[str, ...]:
     """The decoded strings a token carries (what tinycss2 will re-serialize)."""
     kind = node.type
@@ -1118,6 +1270,40 @@ def _selector_names(
     return names, None
 
 
+def _attribute_selectors(tokens: Iterable[ast.Node]) -> tuple[list[ast.Node], bool]:
+    """Every attribute selector (``[…]`` block) of a selector list, including
+    those inside functional pseudo-classes such as ``:has()`` and ``:is()``,
+    and whether any part of it names input, textarea, select or option."""
+    blocks: list[ast.Node] = []
+    names_field = False
+    stack = [iter(tokens)]
+    while stack:
+        token = next(stack[-1], None)
+        if token is None:
+            stack.pop()
+        elif token.type == "[] block":
+            blocks.append(token)
+        elif token.type == "ident" and token.lower_value in _FORM_FIELDS:
+            names_field = True
+        elif token.type == "function":
+            stack.append(iter(token.arguments))
+        elif token.type in ("() block", "{} block"):
+            stack.append(iter(token.content))
+    return blocks, names_field
+
+
+def _attribute_name(block: ast.Node) -> str | None:
+    """The attribute an attribute selector tests, lower-cased (HTML attribute
+    names are case-insensitive), past any namespace prefix (``[*|value]``)."""
+    name = None
+    for token in block.content:
+        if token.type == "literal" and token.value in _ATTRIBUTE_MATCHERS:
+            break
+        if token.type == "ident":
+            name = token.lower_value
+    return name
+
+
 def _selector_target(tokens: list[ast.Node]) -> str | None:
     """ "modal"/"modalheader" when the selector's last compound is exactly that
     class (optionally with an element name or id): the rules the contrast
@@ -1203,6 +1389,7 @@ def _check(text: str) -> tuple[CssReport, list[ast.Node] | None]:
     # §4.3.2), so the stored CSS holds no comment for anything to hide in.
     rules = tinycss2.parse_stylesheet(tokens, skip_whitespace=True)
     checker.walk_rules(rules, context="top")
+    checker.scan_addresses()
     contrast = checker.contrast()
     findings = checker.result()
     report = CssReport(css="", findings=findings, contrast=contrast)

@@ -110,25 +110,3 @@ def _check_app_password(
             )
     totp.note_failure(session, subject)
     return _refuse("wrong_app_password", "No live app password of this mailbox matches.")
-
-
-def verify_code(session: Session, *, email: str, code: str, now: float | None = None) -> LoginOutcome:
-    """The second step alone (the branding sandbox's preview): is this the user's current code?"""
-    addr = (email or "").strip().lower()
-    user = session.scalars(select(User).where(User.email == addr).with_for_update()).first()
-    if user is None or not user.totp_secret:
-        return _refuse("not_enrolled", f"{addr} has no authenticator enrolled.")
-    subject = f"user:{user.email}"
-    until = totp.throttled_until(session, subject)
-    if until is not None:
-        return _refuse("throttled", f"Too many failed attempts: wait until {until:%H:%M} UTC.")
-    try:
-        clean = totp.clean_code(code)
-    except BadInput as exc:
-        return _refuse("code_malformed", str(exc))
-    step = totp.match_step(decrypt_secret(user.totp_secret), clean, last_step=user.totp_last_step, now=now)
-    if step is None:
-        totp.note_failure(session, subject)
-        return _refuse("code_wrong", "That code is not valid, or was used already.")
-    user.totp_last_step = step
-    return LoginOutcome(ok=True, rule="ok", message="Code accepted.")

@@ -14,8 +14,11 @@ Safety, in layers:
 * every other value (brand name, message) is HTML-escaped with quotes
   (``html.escape(..., quote=True)``);
 * the very first element of ``<head>`` is a Content-Security-Policy that allows
-  inline styles and https:/data: images and nothing else (CSP Level 3: a policy
-  delivered by ``<meta>`` only governs what comes after it, hence first);
+  inline styles, and images and fonts from ``data:`` URLs, and nothing else: no
+  script, no connection, no stylesheet, image or font from any host, https
+  included, and no form submission (CSP Level 3: a policy delivered by
+  ``<meta>`` only governs what comes after it, hence first).  So even CSS the
+  checker wrongly let through could load nothing from outside the page;
 * the page has no ``<script>`` and no event-handler attributes, and its buttons
   are ``type="button"`` so nothing submits.
 """
@@ -38,7 +41,12 @@ __all__ = [
     "render_login_page",
 ]
 
-PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:"
+# default-src covers script, connect, frame, media, object, worker and manifest
+# requests; form-action and base-uri do not fall back to it, so they are named.
+PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "form-action 'none'; base-uri 'none'"
+)
 
 # Written into a double-quoted attribute as it is, so it must stay free of
 # characters HTML would read as markup there.

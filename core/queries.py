@@ -584,28 +584,6 @@ def count_users(session: Session, search: UserSearch, *, cap: int | None = None)
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
-def enrolled_user_of_brand(session: Session, brand_id: int) -> str | None:
-    """The address of one active mailbox enrolled in 2FA whose effective brand is this one
-    (the lowest id), or None. Looks in the brand's own domains (``ix_users_domain_status``)
-    and among the users who override to it, not along the address index."""
-    domains = brand_domain_ids(brand_id)
-    enrolled_active = and_(User.status == "active", User.totp_enrolled_at.is_not(None))
-    by_domain = (
-        select(User.id, User.email)
-        .where(User.domain_id.in_(domains), User.brand_id.is_(None), enrolled_active)
-        .order_by(User.id)
-        .limit(1)
-    )
-    by_override = (
-        select(User.id, User.email)
-        .where(User.brand_id == brand_id, enrolled_active)
-        .order_by(User.id)
-        .limit(1)
-    )
-    found = [row for stmt in (by_domain, by_override) for row in session.execute(stmt)]
-    return min(found)[1] if found else None
-
-
 def brand_names(session: Session) -> list[str]:
     return list(session.scalars(select(Brand.name).order_by(Brand.name)))
 
@@ -631,7 +609,6 @@ __all__ = [
     "counted_brand_id",
     "counted_groups",
     "effective_brand_id",
-    "enrolled_user_of_brand",
     "search_users",
     "twofa_state",
     "user_search_query",

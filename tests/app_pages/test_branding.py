@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 
 import pandas as pd
 import pyotp
@@ -12,13 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core import brands
+from core import brands, login
 from core.css import STARTER_TEMPLATE, check_css
 from core.db import session_scope
 from core.login_preview import PREVIEW_CSP
-from core.models import AuditEvent, Brand, Domain
+from core.models import AuditEvent, Brand, Domain, LoginFailure, User
 from tests.app_pages.conftest import read, texts
-from tests.factories import make_brand, make_domain, make_user, operator_actor
+from tests.factories import PASSWORD, make_brand, make_domain, make_user, operator_actor
 
 SAVED = "#login-form .box-inner .modalheader { background-color: #004d40; color: #ffffff; }\n"
 GOOD = (
@@ -272,18 +273,49 @@ def test_an_analyst_sees_save_disabled_with_the_reason(engine, open_page, brande
 # --- drive the preview -----------------------------------------------------------------------
 
 
-def test_a_right_code_shows_the_success_state_and_a_wrong_one_the_error_state(open_page, branded):
+DEMO = "preview@alpha-mail.invalid"
+_SHOWN_CODE = re.compile(r"Its current code is \*\*(\d{6})\*\*")
+
+
+def _shown_code(at: AppTest) -> str:
+    """The demo mailbox's current code, as the page shows it."""
+    match = _SHOWN_CODE.search(texts(at))
+    assert match, "the page shows no code of the demo mailbox"
+    return match.group(1)
+
+
+def _verify(at: AppTest, code: str) -> None:
+    at.text_input(key="branding_code").input(code)
+    at.button(key="FormSubmitter:branding_drive_form-Verify").click().run()
+    assert not at.exception, at.exception
+
+
+def _wrong_code(at: AppTest) -> str:
+    """A code that is not the shown one (nor, by a margin of 1 in 10^6, its neighbours)."""
+    match = _SHOWN_CODE.search(texts(at))
+    return "111111" if match and match.group(1) == "000000" else "000000"
+
+
+def _customer_rows(engine: Engine) -> tuple[list[dict], list[dict], int]:
+    """Every users row, every login_failures row, and the number of audit events."""
+    with session_scope(engine) as s:
+        users = [u.model_dump() for u in s.scalars(select(User).order_by(User.id))]
+        failures = [f.model_dump() for f in s.scalars(select(LoginFailure).order_by(LoginFailure.id))]
+        events = len(s.scalars(select(AuditEvent)).all())
+    return users, failures, events
+
+
+def test_the_drive_names_the_demo_mailbox_and_its_right_code_shows_success(open_page, branded):
     at = _open(open_page, branded["on"])
-    assert "ann@alpha.example.com" in texts(at)
-    at.text_input(key="branding_code").input("000000")
-    at.button(key="FormSubmitter:branding_drive_form-Verify").click().run()
-    assert not at.exception
+    shown = texts(at)
+    assert f"Driving `{DEMO}`, the demo mailbox (not a real customer) of Alpha Mail." in shown
+    assert "ann@alpha.example.com" not in shown  # no customer's address is on the page
+    _verify(at, _wrong_code(at))
     _, doc = _preview(at)
-    if pyotp.TOTP(SECRET).now() != "000000":
-        assert 'class="modal state-error"' in doc
-        assert "That code is not valid, or was used already." in doc
-    at.text_input(key="branding_code").input(pyotp.TOTP(SECRET).now())
-    at.button(key="FormSubmitter:branding_drive_form-Verify").click().run()
+    assert 'class="modal state-error"' in doc
+    assert "That code is not valid. Try the current code." in doc
+    assert f"{DEMO} (demo mailbox (not a real customer))" in texts(at)
+    _verify(at, _shown_code(at))
     _, doc = _preview(at)
     assert 'class="modal state-success"' in doc
     assert "#004d40" in doc  # the same CSS styles the state
@@ -292,14 +324,39 @@ def test_a_right_code_shows_the_success_state_and_a_wrong_one_the_error_state(op
     assert 'class="modal state-prompt"' in doc
 
 
-def test_drive_says_when_the_brand_has_2fa_off_or_no_enrolled_user(engine, open_page, branded):
+def test_ten_wrong_codes_in_the_preview_touch_no_customer(engine, open_page, branded):
+    """Before, the preview checked codes of ann, a real mailbox of the brand: five wrong
+    ones locked her out of webmail and a right one used up her code."""
+    at = _open(open_page, branded["on"])
+    before = _customer_rows(engine)
+    wrong = _wrong_code(at)
+    for _ in range(10):
+        _verify(at, wrong)
+    _, doc = _preview(at)
+    assert 'class="modal state-error"' in doc
+    assert _customer_rows(engine) == before
+    _verify(at, _shown_code(at))
+    assert 'class="modal state-success"' in _preview(at)[1]
+    assert _customer_rows(engine) == before
+    # ann signs in to webmail with her password and her authenticator's current code.
+    with session_scope(engine, write=True) as s:
+        outcome = login.check_login(
+            s, email="ann@alpha.example.com", secret=PASSWORD, code=pyotp.TOTP(SECRET).now()
+        )
+    assert outcome.ok, outcome
+
+
+def test_drive_says_when_the_brand_has_2fa_off_and_any_brand_has_its_demo_mailbox(engine, open_page, branded):
     at = _open(open_page, branded["off"])
     assert "2FA is off for Beta Mail" in texts(at)
+    assert [t for t in at.text_input if t.key == "branding_code"] == []  # nothing to verify
     with session_scope(engine, write=True) as s:
         lone = make_brand(s, "Gamma Mail", allow_2fa=True)
-        make_user(s, make_domain(s, lone, "gamma.example.com"), "gus")
+        make_user(s, make_domain(s, lone, "gamma.example.com"), "gus")  # no one enrolled
     at = _open(open_page, "Gamma Mail")
-    assert "No active user of Gamma Mail has an authenticator enrolled" in texts(at)
+    assert "Driving `preview@gamma-mail.invalid`, the demo mailbox (not a real customer)" in texts(at)
+    _verify(at, _shown_code(at))
+    assert 'class="modal state-success"' in _preview(at)[1]
 
 
 def test_an_analyst_cannot_drive_the_preview(open_page, branded):

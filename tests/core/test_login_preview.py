@@ -60,7 +60,32 @@ def test_page_starts_with_doctype_and_csp_meta_first_in_head() -> None:
 
 
 def test_csp_value() -> None:
-    assert PREVIEW_CSP == "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:"
+    assert PREVIEW_CSP == (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+        "form-action 'none'; base-uri 'none'"
+    )
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    """CSP Level 3 §2.2.1 "parse a serialized CSP": directives split on ";", names lower-cased."""
+    parsed: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        name, *values = part.split()
+        parsed.setdefault(name.lower(), values)
+    return parsed
+
+
+def test_csp_lets_nothing_load_from_outside_the_page() -> None:
+    directives = _directives(PREVIEW_CSP)
+    assert directives["default-src"] == ["'none'"]
+    assert directives["img-src"] == ["data:"]
+    assert directives["font-src"] == ["data:"]
+    assert directives["style-src"] == ["'unsafe-inline'"]  # inline only: no stylesheet from a host
+    assert directives["form-action"] == ["'none'"]
+    # Nothing re-opens what default-src closes: no script, connection, frame or media.
+    for name in ("script-src", "connect-src", "frame-src", "child-src", "media-src", "object-src"):
+        assert name not in directives
+    assert not any("http" in v or "*" in v for values in directives.values() for v in values)
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -113,6 +138,10 @@ def test_brand_css_comes_after_the_default_stylesheet() -> None:
         "@import url(https://evil.example/x.css);",
         ".modal { background: url(javascript:alert(1)) }",
         ".modal { background: url(http://evil.example/x.png) }",
+        ".modal { background: url(https://evil.example/x.png) }",
+        "@font-face { font-family: X; src: url(https://evil.example/x.woff2) }",
+        '.modal { background: image-set("https://evil.example/x.png" 1x) }',
+        "input[value^=a] { color: red }",
         ".modal { color: red",
     ],
 )
