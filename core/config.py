@@ -44,12 +44,29 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def make_private_dir(path: Path) -> None:
+    """Create the folder ``path`` owner-only (0700), with any missing parent made the same way.
+
+    The data folder holds the database, the key and the customers' messages: no other
+    local user may list or read it. A folder that exists already keeps its mode (an
+    administrator may have chosen it).
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        # exist_ok: another process may make it first.
+        folder.mkdir(mode=stat.S_IRWXU, exist_ok=True)
+
+
 def _key_from_file(data_dir: Path) -> str:
-    """Read the key file under data/, creating it with mode 0600 on first use."""
+    """Read the key file under data/, creating it (0600, in a 0700 folder) on first use."""
     key_path = data_dir / "secret.key"
     if key_path.exists():
         return key_path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = Fernet.generate_key().decode()
     # O_EXCL: two processes starting at once must not each write a different key.
     try:
