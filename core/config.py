@@ -11,6 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -34,6 +35,9 @@ class Settings:
     smtp_from: str = "security@mail.example.com"
     session_idle_minutes: int = 30
     cookie_secure: bool = False
+    # The console's origin as browsers see it behind a reverse proxy (MAC_PUBLIC_URL),
+    # normalized to ``scheme://host[:port]``; None: each request's own Host and scheme.
+    public_url: str | None = None
 
     @property
     def outbox_dir(self) -> Path:
@@ -94,6 +98,43 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _check_public_url(value: str) -> str:
+    """``MAC_PUBLIC_URL`` as an origin (``scheme://host[:port]``), or SettingsError saying what is wrong."""
+
+    def bad(what: str) -> SettingsError:
+        return SettingsError(
+            f"MAC_PUBLIC_URL is not usable: {what}. Give the console's address as the browser "
+            "sees it, scheme, host and port only, e.g. https://console.example.com."
+        )
+
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise bad("the port is not a number from 1 to 65535") from None
+    scheme = parts.scheme.lower()
+    if not scheme or "://" not in value:
+        raise bad("the scheme (https:// or http://) is missing")
+    if scheme not in ("http", "https"):
+        raise bad(f"the scheme must be http or https, not {scheme!r}")
+    if not parts.hostname:
+        raise bad("the host is missing")
+    if "@" in parts.netloc:
+        raise bad("it must not hold a user name or password")
+    if parts.path not in ("", "/"):
+        raise bad("it must not have a path (the console is served at /)")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise bad("it must not have a query or a fragment")
+    if port == 0:
+        raise bad("the port is not a number from 1 to 65535")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (the process environment by default)."""
     env = dict(os.environ if env is None else env)
@@ -109,6 +150,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         smtp_from=env.get("MAC_SMTP_FROM") or "security@mail.example.com",
         session_idle_minutes=int(env.get("MAC_SESSION_IDLE_MINUTES") or 30),
         cookie_secure=(env.get("MAC_COOKIE_SECURE") or "").lower() in {"1", "true", "yes"},
+        public_url=_check_public_url(env["MAC_PUBLIC_URL"]) if env.get("MAC_PUBLIC_URL") else None,
     )
 
 
