@@ -4,6 +4,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# The address `make run` listens on: this machine only, unless told otherwise
+# (`make run HOST=0.0.0.0` for every interface, or one interface's address).
+HOST ?= 127.0.0.1
+# The address to print: a wildcard is no address a browser can open.
+URL_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))
 PYTEST_ARGS ?=
 
 .PHONY: run test lint format bench bench-quick browser clean-data help
@@ -36,10 +41,11 @@ run: $(VENV)/.runtime
 	$(PY) -m core init
 	$(PY) -m core seed --if-empty
 	@echo ""
-	@echo "  MAC Security Console: http://localhost:$(PORT)"
+	@echo "  MAC Security Console: $(or $(MAC_PUBLIC_URL),http://$(URL_HOST):$(PORT))"
+	@echo "  Listening on $(HOST) port $(PORT)$(if $(filter 127.0.0.1 ::1 localhost,$(HOST)), (this machine only; make run HOST=0.0.0.0 for every interface))"
 	@echo "  Demo sign-in (demo data only): admin / admin-demo-pass; code: $(PY) -m core operators totp admin"
 	@echo ""
-	$(VENV)/bin/streamlit run server.py --server.port $(PORT) --server.headless true
+	$(VENV)/bin/streamlit run server.py --server.address $(HOST) --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.dev browser
 	$(VENV)/bin/ruff check .

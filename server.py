@@ -13,10 +13,16 @@
 - ``/signout``: ends the session and clears the cookies (Streamlit's OIDC cookie too);
 - ``/signin/setup``: the one-time "create the first administrator" form while no operator
   exists, 404 after;
-- ``SessionGate``: a pure ASGI middleware (it sees websocket scopes too) that lets the
-  sign-in pages, Streamlit's OIDC routes, the health checks and the public front-end
-  bundle through and refuses everything else without a valid session: a page GET goes to
-  ``/signin?next=<path>``, the websocket and every other request get 403.
+- ``SessionGate``: a pure ASGI middleware (it sees websocket scopes too). First the
+  origin (PRODUCT.md Trust: the pages and websocket answer only their own origin): a
+  websocket upgrade without the console's own ``Origin``, an HTTP request with another
+  ``Origin``, and a state-changing request with neither the console's Origin nor its
+  Referer get 403, on every path, the sign-in forms included (login CSRF). The console's
+  origin is ``MAC_PUBLIC_URL`` when set, else the request's Host with its scheme
+  (``web_session.request_from_own_origin``). Then the session: the sign-in pages,
+  Streamlit's OIDC routes, the health checks and the public front-end bundle pass, and
+  everything else needs a valid session: a page GET goes to ``/signin?next=<path>``, the
+  websocket and every other request get 403.
 
 Every decision is a core function (``core.auth``: passwords, codes, throttling, sessions)
 or a pure helper of ``web_session``; this file only speaks HTTP. The pages are small,
@@ -80,6 +86,9 @@ from web_session import (
     cookie_value,
     is_page_path,
     is_public_path,
+    origin_text,
+    own_origin,
+    request_from_own_origin,
     safe_next,
     token_from_cookie,
 )
@@ -112,17 +121,68 @@ async def actor_of(conn: HTTPConnection) -> Actor | None:
 # --- the session gate -------------------------------------------------------------------
 
 
+def _one_header(conn: HTTPConnection, name: str) -> str | None:
+    # Two Origin (or Host) headers are no browser's: joined, they parse as no origin.
+    values = conn.headers.getlist(name)
+    return ", ".join(values) if values else None
+
+
+def origin_refusal(conn: HTTPConnection) -> str | None:
+    """Why the request does not come from the console's own origin, or None when it does."""
+    scope = conn.scope
+    public_url = get_settings().public_url
+    origin = _one_header(conn, "origin")
+    host = _one_header(conn, "host")
+    if request_from_own_origin(
+        kind=scope["type"],
+        method=scope.get("method", "GET"),
+        origin=origin,
+        referer=_one_header(conn, "referer"),
+        host=host,
+        scheme=scope.get("scheme", "http"),
+        public_url=public_url,
+    ):
+        return None
+    ours = own_origin(host=host, scheme=scope.get("scheme", "http"), public_url=public_url)
+    expected = origin_text(ours) if ours else "unknown (no usable Host header)"
+    given = "none" if origin is None else repr(origin[:200])
+    log.info("Refused %s %s: Origin %s, the console's is %s", scope["type"], scope["path"], given, expected)
+    what = (
+        f"Its Origin is {given}"
+        if origin is not None or scope["type"] == "websocket"
+        else "It changes something and has neither an Origin nor a Referer of this console"
+    )
+    return (
+        f"Refused: this request does not come from the console's own pages. {what}; "
+        f"the console's is {expected} (scheme, host and port; MAC_PUBLIC_URL sets it behind a proxy)."
+    )
+
+
 class SessionGate:
-    """Refuse the app's HTTP and websocket requests without a valid session (pure ASGI)."""
+    """Refuse requests from another origin, then those without a valid session (pure ASGI)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or is_public_path(scope["path"]):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
+        # The origin first: a header comparison, before any database lookup.
+        refusal = origin_refusal(conn)
+        if refusal is not None:
+            if scope["type"] == "websocket":
+                # Closing before accepting makes the server answer the upgrade with 403.
+                await WebSocketClose(code=1008, reason="Not the console's origin.")(scope, receive, send)
+            else:
+                await PlainTextResponse(
+                    refusal, status_code=403, headers={"X-Content-Type-Options": "nosniff"}
+                )(scope, receive, send)
+            return
+        if is_public_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
         actor = await actor_of(conn)
         if actor is not None:
             await self.app(scope, receive, send)
@@ -242,7 +302,10 @@ _HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
+    # the page's own form POSTs (Fetch, "serializing a request origin"), which the gate
+    # cannot tell from a foreign page's. Other origins still get no Referer.
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -757,4 +820,4 @@ app = st.App(
     middleware=[Middleware(SessionGate)],
 )
 
-__all__ = ["SessionGate", "app"]
+__all__ = ["SessionGate", "app", "origin_refusal"]

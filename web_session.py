@@ -8,6 +8,12 @@ touches the database or Streamlit: the cookie is checked here, the session in
 The session cookie's value is ``<token>.<hmac>``: the random token that ``core.auth``
 knows by its SHA-256, and an HMAC of it with the settings key (``core.crypto.sign``). A
 forged or altered cookie is refused here, before any database lookup.
+
+Origins (PRODUCT.md Trust: the pages and websocket answer only their own origin).
+Cookies ignore ports and ``SameSite`` treats every port of a host as the same site, so a
+page served on ``http://127.0.0.1:9999`` sends the operator's cookies to the console on
+``:8501``. What tells them apart is the ``Origin`` header (RFC 6454): scheme, host and port,
+compared exactly (``request_from_own_origin``).
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ __all__ = [
     "cookie_value",
     "is_page_path",
     "is_public_path",
+    "origin_allowed",
+    "origin_text",
+    "own_origin",
+    "parse_origin",
+    "request_from_own_origin",
     "safe_next",
     "token_from_cookie",
 ]
@@ -129,3 +140,113 @@ def is_page_path(path: str) -> bool:
     A page GET without a session is sent to sign-in; an endpoint is answered 403.
     """
     return not path.startswith(_API_PREFIXES)
+
+
+# --- origins ------------------------------------------------------------------------------
+
+# An origin as RFC 6454 compares it: (scheme, host, port), the port always filled in.
+OriginTuple = tuple[str, str, int]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# The websocket scope's scheme names the page's scheme it was opened from.
+_HTTP_SCHEME = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+# RFC 9110 §9.2.1: methods that change nothing; a browser's top-level navigation is a GET
+# without an Origin header, so only these may come without one.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _url_origin(url: str) -> OriginTuple | None:
+    """(scheme, host, port) of an absolute http(s) URL without user info, else None."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def parse_origin(value: str | None) -> OriginTuple | None:
+    """An ``Origin`` header's (scheme, host, port), or None for anything that is not one origin.
+
+    ``null`` (a sandboxed frame, a cross-origin redirect, a ``no-referrer`` page), a list
+    of origins, a path, a query or user info are not an origin of this console.
+    """
+    if not value or len(value) > 300 or any(c in value for c in "?#,"):
+        return None
+    found = _url_origin(value)
+    if found is None or urlsplit(value).path:
+        return None
+    return found
+
+
+def own_origin(*, host: str | None, scheme: str, public_url: str | None = None) -> OriginTuple | None:
+    """The console's own origin: ``public_url``'s when set, else the request's Host with its scheme.
+
+    None when it cannot be told (no or a malformed Host header): then no origin is the console's.
+    """
+    if public_url:
+        return _url_origin(public_url)
+    http_scheme = _HTTP_SCHEME.get(scheme.lower())
+    if not host or http_scheme is None or any(c in host for c in "/?#@\\"):
+        return None
+    return _url_origin(f"{http_scheme}://{host}")
+
+
+def origin_text(origin: OriginTuple) -> str:
+    """An origin as a browser writes it: ``https://console.example.com``, ``http://127.0.0.1:8501``."""
+    scheme, host, port = origin
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + ("" if port == _DEFAULT_PORTS[scheme] else f":{port}")
+
+
+def origin_allowed(origin: str | None, host: str | None, scheme: str, public_url: str | None = None) -> bool:
+    """True when ``origin`` (an Origin header) is exactly the console's own origin.
+
+    Scheme, host and port must all be equal (RFC 6454 §5): ``http://localhost:8501`` is not
+    the origin of a request whose Host is ``127.0.0.1:8501``, and another port of the same
+    host is another origin although browsers call it the same site. ``scheme`` is the
+    request's (``http``, ``https``, ``ws``, ``wss``); ``public_url`` is ``MAC_PUBLIC_URL``,
+    which, when set, is the one origin allowed whatever the Host says.
+    """
+    theirs = parse_origin(origin)
+    ours = own_origin(host=host, scheme=scheme, public_url=public_url)
+    return theirs is not None and theirs == ours
+
+
+def request_from_own_origin(
+    *,
+    kind: str,
+    method: str,
+    origin: str | None,
+    referer: str | None,
+    host: str | None,
+    scheme: str,
+    public_url: str | None = None,
+) -> bool:
+    """May this request reach the console? The gate's origin rule, for every path.
+
+    - a websocket upgrade (``kind="websocket"``) must carry the console's own Origin:
+      browsers always send one on an upgrade, and without this check any page could
+      open the operator's websocket and press the buttons;
+    - an HTTP request carrying an Origin must carry the console's own;
+    - a state-changing request (not GET, HEAD or OPTIONS) without an Origin needs a
+      Referer of the console's own origin. Browsers send an Origin on every such request,
+      so this only refuses clients that send neither;
+    - a GET, HEAD or OPTIONS without an Origin passes: a GET without one is how a
+      browser navigates to a page.
+    """
+    if kind == "websocket":
+        return origin_allowed(origin, host, scheme, public_url)
+    if origin is not None:
+        return origin_allowed(origin, host, scheme, public_url)
+    if method.upper() in SAFE_METHODS:
+        return True
+    if not referer or len(referer) > 4000:
+        return False
+    theirs = _url_origin(referer)
+    ours = own_origin(host=host, scheme=scheme, public_url=public_url)
+    return theirs is not None and theirs == ours

@@ -11,6 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -36,6 +37,9 @@ class Settings:
     session_max_hours: int = 12
     signin_per_minute: int = 20
     cookie_secure: bool = False
+    # The console's origin as browsers see it behind a reverse proxy (MAC_PUBLIC_URL),
+    # normalized to ``scheme://host[:port]``; None: each request's own Host and scheme.
+    public_url: str | None = None
 
     @property
     def outbox_dir(self) -> Path:
@@ -46,12 +50,29 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def make_private_dir(path: Path) -> None:
+    """Create the folder ``path`` owner-only (0700), with any missing parent made the same way.
+
+    The data folder holds the database, the key and the customers' messages: no other
+    local user may list or read it. A folder that exists already keeps its mode (an
+    administrator may have chosen it).
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        # exist_ok: another process may make it first.
+        folder.mkdir(mode=stat.S_IRWXU, exist_ok=True)
+
+
 def _key_from_file(data_dir: Path) -> str:
-    """Read the key file under data/, creating it with mode 0600 on first use."""
+    """Read the key file under data/, creating it (0600, in a 0700 folder) on first use."""
     key_path = data_dir / "secret.key"
     if key_path.exists():
         return key_path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = Fernet.generate_key().decode()
     # O_EXCL: two processes starting at once must not each write a different key.
     try:
@@ -79,6 +100,43 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _check_public_url(value: str) -> str:
+    """``MAC_PUBLIC_URL`` as an origin (``scheme://host[:port]``), or SettingsError saying what is wrong."""
+
+    def bad(what: str) -> SettingsError:
+        return SettingsError(
+            f"MAC_PUBLIC_URL is not usable: {what}. Give the console's address as the browser "
+            "sees it, scheme, host and port only, e.g. https://console.example.com."
+        )
+
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise bad("the port is not a number from 1 to 65535") from None
+    scheme = parts.scheme.lower()
+    if not scheme or "://" not in value:
+        raise bad("the scheme (https:// or http://) is missing")
+    if scheme not in ("http", "https"):
+        raise bad(f"the scheme must be http or https, not {scheme!r}")
+    if not parts.hostname:
+        raise bad("the host is missing")
+    if "@" in parts.netloc:
+        raise bad("it must not hold a user name or password")
+    if parts.path not in ("", "/"):
+        raise bad("it must not have a path (the console is served at /)")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise bad("it must not have a query or a fragment")
+    if port == 0:
+        raise bad("the port is not a number from 1 to 65535")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (the process environment by default)."""
     env = dict(os.environ if env is None else env)
@@ -96,6 +154,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_max_hours=int(env.get("MAC_SESSION_MAX_HOURS") or 12),
         signin_per_minute=int(env.get("MAC_SIGNIN_PER_MINUTE") or 20),
         cookie_secure=(env.get("MAC_COOKIE_SECURE") or "").lower() in {"1", "true", "yes"},
+        public_url=_check_public_url(env["MAC_PUBLIC_URL"]) if env.get("MAC_PUBLIC_URL") else None,
     )
 
 

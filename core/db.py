@@ -5,11 +5,18 @@ SQLite runs in WAL mode with foreign keys on. Its write transactions begin with
 both reading and one failing at commit; that is what makes the app-password cap and
 the brand version check hold under concurrent requests on SQLite. On PostgreSQL the same
 guarantees come from row locks (``SELECT ... FOR UPDATE``) taken by the services.
+
+The SQLite file holds the operators' password hashes: it is created owner-only (0600)
+before SQLite first opens it, in a folder made 0700 when the console makes it. SQLite
+gives the ``-wal`` and ``-shm`` files (and a rollback ``-journal``) the mode of the
+database file, so they are 0600 too, and nothing changes the process's umask.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from core.config import PROJECT_ROOT, get_settings
+from core.config import PROJECT_ROOT, get_settings, make_private_dir
 
 log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
@@ -56,11 +63,23 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
+def _create_private_file(path: Path) -> None:
+    """Create an empty ``path`` with mode 0600 unless it exists (an existing file keeps its mode)."""
+    make_private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError:
+        return
+    # An empty file is an empty SQLite database; SQLite copies its mode to -wal and -shm.
+    os.close(fd)
+
+
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A "file:" URI (uri=true) names its file in SQLite's own syntax: left to SQLite.
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            _create_private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         _sqlite_setup(engine)
         return engine

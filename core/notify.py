@@ -52,7 +52,9 @@ Transports
       The port defaults to 25 for ``smtp`` and 465 for ``smtps``.
     * ``SMTP_URL`` unset: each message is written to ``<data dir>/outbox/<id>-<kind>.eml``
       (RFC 5322 bytes), atomically: a temporary file in the same directory, then
-      ``os.replace``, so a reader never sees half a message.
+      ``os.replace``, so a reader never sees half a message. The messages name customers
+      and what changed on their mailbox: the outbox is made 0700 (the data folder too,
+      when it is made here) and each file is 0600.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import audit
-from core.config import Settings, get_settings
+from core.config import Settings, get_settings, make_private_dir
 from core.db import get_engine, session_scope
 from core.errors import BadInput
 from core.models import Company, Domain, Notification, User, utcnow
@@ -293,9 +295,10 @@ def _send_smtp(target: SmtpTarget, msg: EmailMessage) -> None:
 
 
 def _write_outbox(outbox: Path, item: _Claimed, msg: EmailMessage) -> Path:
-    outbox.mkdir(parents=True, exist_ok=True)
+    make_private_dir(outbox)
     kind = _UNSAFE_FILENAME.sub("_", item.kind) or "message"
     final = outbox / f"{item.id}-{kind}.eml"
+    # mkstemp makes the file 0600; os.replace keeps the mode.
     fd, tmp_name = tempfile.mkstemp(dir=outbox, prefix=f".{item.id}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

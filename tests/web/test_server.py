@@ -3,7 +3,8 @@
 Each server gets its own SQLite file, made by ``python -m core init``; operators come from
 ``python -m core operators add`` (and, where a test needs many quick sign-ins, from the
 factories, straight into the same file). The HTTP client is ``requests`` (a Streamlit
-dependency) with redirects followed by hand, so every hop is checked.
+dependency) with redirects followed by hand, so every hop is checked; like a browser, it
+sends its page's ``Origin`` with every form POST.
 """
 
 from __future__ import annotations
@@ -30,11 +31,21 @@ from websockets.sync.client import connect as ws_connect
 
 from core import totp
 from core.auth import PENDING_COOKIE, SESSION_COOKIE
+from core.config import SettingsError, load_settings
 from core.crypto import token_digest
 from core.db import get_engine, session_scope
 from core.models import AuditEvent, Operator, OperatorSession, utcnow
 from tests.factories import PASSWORD, make_operator
-from web_session import CSRF_COOKIE, cookie_value, is_page_path, is_public_path, safe_next, token_from_cookie
+from web_session import (
+    CSRF_COOKIE,
+    cookie_value,
+    is_page_path,
+    is_public_path,
+    origin_allowed,
+    request_from_own_origin,
+    safe_next,
+    token_from_cookie,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -113,6 +124,104 @@ def test_gate_paths():
         assert not is_public_path(private), private
     assert is_page_path("/users") and is_page_path("/")
     assert not is_page_path("/_stcore/stream") and not is_page_path("/media/x.png")
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "scheme", "public_url", "allowed"),
+    [
+        ("http://127.0.0.1:8501", "127.0.0.1:8501", "http", None, True),
+        ("http://127.0.0.1:8501", "127.0.0.1:8501", "ws", None, True),
+        ("https://console.example.com", "console.example.com", "wss", None, True),
+        ("http://example.com", "example.com:80", "http", None, True),  # the default port, written or not
+        ("http://[::1]:8501", "[::1]:8501", "http", None, True),
+        # Another port of the same host: the same site to a browser, another origin.
+        ("http://127.0.0.1:9999", "127.0.0.1:8501", "ws", None, False),
+        # The same port under another name is another origin too.
+        ("http://localhost:8501", "127.0.0.1:8501", "ws", None, False),
+        ("https://127.0.0.1:8501", "127.0.0.1:8501", "http", None, False),
+        ("http://console.example.com", "console.example.com", "wss", None, False),
+        # TLS ended at a proxy: the request is http, the page https; MAC_PUBLIC_URL says which.
+        ("https://console.example.com", "console.example.com", "http", None, False),
+        ("null", "127.0.0.1:8501", "http", None, False),
+        (None, "127.0.0.1:8501", "ws", None, False),
+        ("", "127.0.0.1:8501", "ws", None, False),
+        ("http://127.0.0.1:8501/", "127.0.0.1:8501", "http", None, False),
+        ("http://127.0.0.1:8501/signin", "127.0.0.1:8501", "http", None, False),
+        ("http://user@127.0.0.1:8501", "127.0.0.1:8501", "http", None, False),
+        ("http://127.0.0.1:8501 http://127.0.0.1:9999", "127.0.0.1:8501", "http", None, False),
+        ("http://127.0.0.1:8501, http://127.0.0.1:9999", "127.0.0.1:8501", "http", None, False),
+        ("javascript://127.0.0.1:8501", "127.0.0.1:8501", "http", None, False),
+        ("http://127.0.0.1:8501", None, "http", None, False),  # no Host: no origin is ours
+        ("http://127.0.0.1:8501", "127.0.0.1:8501@evil.example.com", "http", None, False),
+        # Behind a proxy MAC_PUBLIC_URL is the one origin, whatever the Host says.
+        ("https://console.example.com", "127.0.0.1:8501", "ws", "https://console.example.com", True),
+        ("https://console.example.com:443", "10.0.0.5", "http", "https://console.example.com", True),
+        ("http://127.0.0.1:8501", "127.0.0.1:8501", "ws", "https://console.example.com", False),
+        ("http://console.example.com", "console.example.com", "ws", "https://console.example.com", False),
+    ],
+)
+def test_origin_allowed_compares_scheme_host_and_port(origin, host, scheme, public_url, allowed):
+    assert origin_allowed(origin, host, scheme, public_url) is allowed
+
+
+def test_request_from_own_origin_rules():
+    own, other = "http://127.0.0.1:8501", "http://127.0.0.1:9999"
+
+    def ok(kind="http", method="GET", origin=None, referer=None, public_url=None) -> bool:
+        return request_from_own_origin(
+            kind=kind,
+            method=method,
+            origin=origin,
+            referer=referer,
+            host="127.0.0.1:8501",
+            scheme="ws" if kind == "websocket" else "http",
+            public_url=public_url,
+        )
+
+    # A top-level navigation: a GET without Origin.
+    assert ok() and ok(method="HEAD") and ok(referer=f"{other}/page")
+    assert ok(origin=own) and not ok(origin=other) and not ok(origin="null")
+    # A websocket upgrade must name the console's origin; browsers always send one.
+    assert ok(kind="websocket", origin=own)
+    assert not ok(kind="websocket") and not ok(kind="websocket", origin=other)
+    # A state-changing request: the Origin, else a Referer of this origin.
+    assert ok(method="POST", origin=own)
+    assert not ok(method="POST", origin=other)
+    assert not ok(method="POST", origin="null", referer=f"{own}/signin")
+    assert ok(method="POST", referer=f"{own}/signin?next=%2F")
+    assert ok(method="POST", referer=f"{own}/users?user=a,b@example.com#top")
+    assert not ok(method="POST", referer=f"{other}/signin")
+    assert not ok(method="POST", referer="not a url")
+    assert not ok(method="POST") and not ok(method="PUT") and not ok(method="DELETE")
+    assert not ok(method="POST", origin=own, public_url="https://console.example.com")
+    assert ok(method="POST", origin="https://console.example.com", public_url="https://console.example.com")
+
+
+def test_public_url_setting_is_an_origin():
+    def public(value: str) -> str | None:
+        return load_settings(
+            {"MAC_SECRET_KEY": os.environ["MAC_SECRET_KEY"], "MAC_PUBLIC_URL": value}
+        ).public_url
+
+    assert load_settings({"MAC_SECRET_KEY": os.environ["MAC_SECRET_KEY"]}).public_url is None
+    assert public("https://Console.Example.com/") == "https://console.example.com"
+    assert public("https://console.example.com:443") == "https://console.example.com"
+    assert public("http://127.0.0.1:8600") == "http://127.0.0.1:8600"
+    assert public(" https://[2001:DB8::1]:8443 ") == "https://[2001:db8::1]:8443"
+    for bad, reason in [
+        ("console.example.com", "the scheme (https:// or http://) is missing"),
+        ("console.example.com:8443", "the scheme (https:// or http://) is missing"),
+        ("ftp://console.example.com", "the scheme must be http or https, not 'ftp'"),
+        ("https://", "the host is missing"),
+        ("https://console.example.com/mac", "it must not have a path"),
+        ("https://console.example.com/?x=1", "it must not have a query or a fragment"),
+        ("https://admin:pw@console.example.com", "it must not hold a user name or password"),
+        ("https://console.example.com:99999", "the port is not a number from 1 to 65535"),
+    ]:
+        with pytest.raises(SettingsError) as err:
+            public(bad)
+        assert str(err.value).startswith(f"MAC_PUBLIC_URL is not usable: {reason}"), (bad, str(err.value))
+        assert "e.g. https://console.example.com" in str(err.value)
 
 
 # --- the real server --------------------------------------------------------------------------
@@ -243,17 +352,27 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 class Client:
-    """A browser-like client: a cookie jar, and every redirect checked by the test."""
+    """A browser-like client: a cookie jar, every redirect checked by the test, and the
+    ``Origin`` of its pages on every POST (``origin``: the server's own by default).
 
-    def __init__(self, base: str) -> None:
+    ``host`` sends that Host header instead of the URL's, as a reverse proxy passes it on.
+    """
+
+    def __init__(self, base: str, origin: str | None = None, host: str | None = None) -> None:
         self.base = base
+        self.origin = origin or base
         self.http = requests.Session()
+        if host is not None:
+            self.http.headers["Host"] = host
 
     def get(self, path: str, **kw) -> requests.Response:
         return self.http.get(self.base + path, allow_redirects=False, timeout=10, **kw)
 
     def post(self, path: str, data: dict, **kw) -> requests.Response:
-        return self.http.post(self.base + path, data=data, allow_redirects=False, timeout=10, **kw)
+        headers = {"Origin": self.origin, **kw.pop("headers", {})}
+        return self.http.post(
+            self.base + path, data=data, headers=headers, allow_redirects=False, timeout=10, **kw
+        )
 
     def cookie(self, name: str) -> str | None:
         return self.http.cookies.get(name)
@@ -352,8 +471,108 @@ def test_without_an_auth_section_there_is_no_single_sign_on(server):
 
 def test_websocket_refused_without_a_session(server):
     with pytest.raises(InvalidStatus) as err:
-        ws_connect(f"ws://127.0.0.1:{server.port}/_stcore/stream", open_timeout=10).close()
+        ws_connect(
+            f"ws://127.0.0.1:{server.port}/_stcore/stream",
+            additional_headers={"Origin": server.base},
+            open_timeout=10,
+        ).close()
     assert err.value.response.status_code == 403
+
+
+def open_stream(server: Server, cookie: str | None, origin: str | None, host: str | None = None):
+    """The dashboard's websocket, as a page of ``origin`` opens it (no Origin header when None).
+
+    ``host``: the Host header a reverse proxy passes on (the socket still goes to the server).
+    """
+    headers = {}
+    if cookie is not None:
+        headers["Cookie"] = f"{SESSION_COOKIE}={cookie}"
+    if origin is not None:
+        headers["Origin"] = origin
+    sock = None
+    uri = f"ws://127.0.0.1:{server.port}/_stcore/stream"
+    if host is not None:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        uri = f"ws://{host}/_stcore/stream"
+    return ws_connect(uri, sock=sock, additional_headers=headers, subprotocols=["streamlit"], open_timeout=10)
+
+
+def refused_status(server: Server, cookie: str | None, origin: str | None, host: str | None = None) -> int:
+    with pytest.raises(InvalidStatus) as err:
+        open_stream(server, cookie, origin, host).close()
+    return err.value.response.status_code
+
+
+def test_websocket_from_another_port_is_refused(server):
+    # Cookies ignore ports: a page on another port of this host sends the operator's cookie.
+    secret = fresh_operator(server, "ws-ports")
+    c = Client(server.base)
+    assert location(sign_in(c, "ws-ports", secret)) == "/"
+    cookie = c.cookie(SESSION_COOKIE)
+    assert refused_status(server, cookie, f"http://127.0.0.1:{free_port()}") == 403
+    assert refused_status(server, cookie, f"https://127.0.0.1:{server.port}") == 403
+    assert refused_status(server, cookie, "null") == 403
+    # The same port under another host name is another origin, and refused too.
+    assert refused_status(server, cookie, f"http://localhost:{server.port}") == 403
+    # An upgrade without an Origin is no browser page's: refused as well.
+    assert refused_status(server, cookie, None) == 403
+    # The console's own page, with the same cookie, still opens it.
+    with open_stream(server, cookie, server.base) as ws:
+        assert ws.response.status_code == 101
+
+
+def test_page_requests_from_another_origin_are_refused(server):
+    secret = fresh_operator(server, "http-ports")
+    c = Client(server.base)
+    sign_in(c, "http-ports", secret)
+    # A top-level navigation carries no Origin, and a same-origin request the console's.
+    assert c.get("/").status_code == 200
+    assert c.get("/", headers={"Origin": server.base}).status_code == 200
+    other = f"http://127.0.0.1:{free_port()}"
+    for path in ("/", "/users", "/_stcore/host-config", "/signin"):
+        r = c.get(path, headers={"Origin": other})
+        assert r.status_code == 403, path
+        assert f"Its Origin is '{other}'; the console's is {server.base}" in r.text
+    assert c.get("/_stcore/health", headers={"Origin": "null"}).status_code == 403
+    # A state-changing request needs the console's Origin, or at least its Referer.
+    assert c.post("/signout", {}, headers={"Origin": other}).status_code == 403
+    no_origin = c.http.post(server.base + "/signout", allow_redirects=False, timeout=10)
+    assert no_origin.status_code == 403
+    assert "has neither an Origin nor a Referer of this console" in no_origin.text
+    assert c.get("/").status_code == 200  # still signed in
+    by_referer = c.http.post(
+        server.base + "/signout",
+        headers={"Referer": f"{server.base}/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert location(by_referer) == "/signin"
+
+
+def test_sign_in_post_from_another_origin_is_refused(server):
+    # Login CSRF: a page on another port can plant its own CSRF cookie for this host
+    # (cookies ignore ports), so the double-submit token alone cannot tell the pages apart.
+    fresh_operator(server, "login-csrf")
+    for origin in (f"http://127.0.0.1:{free_port()}", f"http://localhost:{server.port}", "null"):
+        c = Client(server.base, origin=origin)
+        r = password_step(c, "login-csrf")
+        assert r.status_code == 403, origin
+        assert "does not come from the console's own pages" in r.text
+        assert c.cookie(PENDING_COOKIE) is None
+    assert audit(server, "login-csrf") == []  # refused before any check of the password
+    # The console's own page, or a form whose Origin a browser left out but its Referer kept.
+    assert "step=code" in location(password_step(Client(server.base), "login-csrf"))
+    c = Client(server.base)
+    page = c.get("/signin")
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    r = c.http.post(
+        server.base + "/signin",
+        data={**hidden, "username": "login-csrf", "password": PASSWORD},
+        headers={"Referer": f"{server.base}/signin"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert "step=code" in location(r)
 
 
 def test_websocket_opens_with_a_session(server):
@@ -563,7 +782,10 @@ def test_idle_session_expires(server):
     with pytest.raises(InvalidStatus):
         ws_connect(
             f"ws://127.0.0.1:{server.port}/_stcore/stream",
-            additional_headers={"Cookie": f"{SESSION_COOKIE}={c.cookie(SESSION_COOKIE)}"},
+            additional_headers={
+                "Cookie": f"{SESSION_COOKIE}={c.cookie(SESSION_COOKIE)}",
+                "Origin": server.base,
+            },
             open_timeout=10,
         ).close()
 
@@ -609,6 +831,17 @@ def empty_server(tmp_path_factory) -> Iterator[Server]:
         s.stop()
 
 
+def test_first_run_setup_refuses_another_origin(empty_server):
+    # A page on another port must not create the first administrator (it would own the console).
+    c = Client(empty_server.base, origin=f"http://127.0.0.1:{free_port()}")
+    form = c.get("/signin/setup")
+    assert form.status_code == 200
+    made = c.submit(form, "/signin/setup", username="intruder", password=PASSWORD, confirm=PASSWORD)
+    assert made.status_code == 403 and "does not come from the console's own pages" in made.text
+    with session_scope(empty_server.engine) as s:
+        assert s.scalars(select(Operator)).all() == []
+
+
 def test_first_run_setup_works_once(empty_server):
     c = Client(empty_server.base)
     assert location(c.get("/signin")) == "/signin/setup"
@@ -637,6 +870,45 @@ def test_first_run_setup_works_once(empty_server):
         assert [(o.username, o.role, o.display_name) for o in ops] == [("boss", "admin", "The Boss")]
         created = s.scalars(select(AuditEvent).where(AuditEvent.action == "operator.created")).one()
         assert created.actor == "first-run setup" and PASSWORD not in str(created.after)
+
+
+# --- behind a reverse proxy: MAC_PUBLIC_URL ------------------------------------------------
+
+PUBLIC_URL = "https://console.example.test"
+
+
+@pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory) -> Iterator[Server]:
+    s = _start(tmp_path_factory.mktemp("web-proxied"))
+    s.env["MAC_PUBLIC_URL"] = PUBLIC_URL
+    s.add_operators()
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+def test_with_a_public_url_only_that_origin_passes(proxied_server):
+    # A proxy that ends TLS and passes the browser's Host on: the request is plain http
+    # with Host console.example.test, the page https://console.example.test.
+    server = proxied_server
+    proxy_host = urlsplit(PUBLIC_URL).netloc
+    secret = fresh_operator(server, "proxied")
+    c = Client(server.base, origin=PUBLIC_URL, host=proxy_host)
+    assert location(sign_in(c, "proxied", secret)) == "/"
+    cookie = c.cookie(SESSION_COOKIE)
+    with open_stream(server, cookie, PUBLIC_URL, host=proxy_host) as ws:
+        assert ws.response.status_code == 101
+    assert c.get("/", headers={"Origin": PUBLIC_URL}).status_code == 200
+    # What the Host and scheme alone would make the origin is not the console's any more.
+    assert refused_status(server, cookie, f"http://{proxy_host}", host=proxy_host) == 403
+    assert refused_status(server, cookie, server.base) == 403
+    assert c.get("/", headers={"Origin": f"http://{proxy_host}"}).status_code == 403
+    refused = password_step(Client(server.base, origin=f"http://{proxy_host}", host=proxy_host), "proxied")
+    assert refused.status_code == 403
+    assert f"the console's is {PUBLIC_URL} (scheme, host and port" in refused.text
+    assert password_step(Client(server.base), "proxied").status_code == 403
 
 
 if __name__ == "__main__":  # pragma: no cover
