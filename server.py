@@ -712,7 +712,11 @@ async def _finish_sso(request: Request, provider: str, claims: dict[str, Any]) -
 
 async def logout(request: Request) -> Response:
     # GET as well as POST: the dashboard's "Sign out" is a link. SameSite=Strict keeps
-    # another site from sending the cookie along, so it cannot sign anyone out.
+    # another *site* from sending the cookie, but a page on another port of the same host
+    # is the same site: a GET navigation ends the session only when the browser says it
+    # came from this origin or was typed (Sec-Fetch-Site; POSTs pass the gate's origin check).
+    if request.method == "GET" and request.headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
+        return RedirectResponse("/", status_code=303)  # nothing ended, no cookie touched
     token = token_from_cookie(request.cookies.get(SESSION_COOKIE))
     if token is not None:
         await _db(auth.end_session, token)

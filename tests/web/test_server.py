@@ -913,3 +913,16 @@ def test_with_a_public_url_only_that_origin_passes(proxied_server):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+def test_a_page_on_another_port_cannot_sign_an_operator_out(server):
+    """Another port is the same site, so the strict cookie goes along; Sec-Fetch-Site says where from."""
+    secret = fresh_operator(server, "stayer")
+    c = Client(server.base)
+    sign_in(c, "stayer", secret)
+    cross = c.get("/signout", headers={"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate"})
+    assert location(cross) == "/" and "set-cookie" not in cross.headers
+    assert c.get("/").status_code == 200  # still signed in
+    own = c.get("/signout", headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"})
+    assert location(own) == "/signin"
+    assert location(c.get("/")).startswith("/signin")
