@@ -7,6 +7,7 @@ Without it the browser tests skip with the reason, except when CI is set: then t
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,12 @@ ARGS = [
 ]
 # Streamlit's own end-to-end tests wait for this: the script run is over.
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def as_shown(text: str) -> re.Pattern:
+    """``text`` as a page shows data (``app_pages._ui.plain``): an invisible word joiner
+    (U+2060) may stand between any two characters, where a link would otherwise start."""
+    return re.compile("\u2060?".join(map(re.escape, text)))
 
 
 def need_chromium() -> None:

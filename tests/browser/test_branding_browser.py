@@ -29,7 +29,7 @@ from core.db import get_engine, session_scope
 from core.login_preview import _page, preview_data_url
 from core.models import Brand
 from core.queries import brand_names
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, launched
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, as_shown, launched
 from tests.factories import make_brand, session_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -410,7 +410,7 @@ def test_saving_css_that_reaches_another_host_is_refused_with_the_reason(site, p
     page.get_by_text("Not saved: the CSS was refused with 1 error").wait_for(timeout=30_000)
     line = len(BRANDED_CSS.splitlines()) + 1
     reason = f"url(https://127.0.0.1:{outside_host.port}/x.png) loads from another host; only data: images under 32 KiB are allowed."
-    row = page.locator("[data-testid='stTable'] tr", has_text=reason)
+    row = page.locator("[data-testid='stTable'] tr", has_text=as_shown(reason))
     row.wait_for()
     assert row.locator("td, th").first.inner_text().strip() == str(line)
     with session_scope(engine) as s:

@@ -150,4 +150,4 @@ def test_the_overview_chart_and_the_branding_findings(site, page):
     assert any(_flat(t) == _flat(BRAND) for t in ticks), ticks
     text = visit(page, site, f"/branding?brand={quote(BRAND)}", "Brandtag", "branding")
     no_markup(page)
-    assert "url(http://127.0.0.1:9/css.png) is not allowed" in text
+    assert "url(http://127.0.0.1:9/css.png) loads from another host" in text

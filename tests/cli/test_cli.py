@@ -461,7 +461,8 @@ def test_brands_css_saves_good_css_and_refuses_hostile_css(db_url: str, tmp_path
     assert after.custom_login_css == alpha.custom_login_css and after.version == 2
     assert "script" not in after.custom_login_css
     assert brand_row(db_url, "Beta Mail").custom_login_css == ""
-    assert audit_actions(db_url) == ["brand.css_saved"]
+    # The analyst's refusal is recorded; nothing else was written.
+    assert audit_actions(db_url) == ["brand.css_saved", "access.refused"]
     shown = cli(db_url, "brands", "show", "Alpha Mail", "--format", "json").json()
     assert shown["custom_login_css"] == alpha.custom_login_css and shown["version"] == 2
 
