@@ -36,6 +36,9 @@ class Settings:
     session_max_hours: int = 12
     signin_per_minute: int = 20
     cookie_secure: bool = False
+    # MAC_SENDER: each dashboard process runs the notification sender (core.notify.Sender);
+    # off for deployments that run `python -m core notify send` from cron instead.
+    sender: bool = True
 
     @property
     def outbox_dir(self) -> Path:
@@ -79,6 +82,19 @@ def _check_key(key: str) -> str:
     return key
 
 
+_ON = {"on", "1", "true", "yes"}
+_OFF = {"off", "0", "false", "no"}
+
+
+def _on_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in _ON | _OFF:
+        return raw in _ON
+    raise SettingsError(f"{name} must be on or off, not {env[name]!r}.")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (the process environment by default)."""
     env = dict(os.environ if env is None else env)
@@ -96,6 +112,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_max_hours=int(env.get("MAC_SESSION_MAX_HOURS") or 12),
         signin_per_minute=int(env.get("MAC_SIGNIN_PER_MINUTE") or 20),
         cookie_secure=(env.get("MAC_COOKIE_SECURE") or "").lower() in {"1", "true", "yes"},
+        sender=_on_off(env, "MAC_SENDER", True),
     )
 
 
