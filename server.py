@@ -40,7 +40,8 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from html import escape
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -68,7 +69,7 @@ from streamlit.web.server.server_util import get_cookie_secret
 from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
 from streamlit.web.server.starlette.starlette_server_config import TOKENS_COOKIE_NAME, USER_COOKIE_NAME
 
-from core import auth, exports, links, operators, totp
+from core import auth, exports, links, notify, operators, totp
 from core.access import Actor
 from core.config import get_settings
 from core.db import get_engine, session_scope
@@ -812,8 +813,20 @@ async def download(request: Request) -> Response:
     )
 
 
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    """The customer-notification sender runs beside the server, once a process
+    (``core.notify.start_sender``; none with ``MAC_SENDER=off``), and stops with it."""
+    notify.start_sender()
+    try:
+        yield
+    finally:
+        await run_in_threadpool(notify.stop_sender)
+
+
 app = st.App(
     "dashboard.py",
+    lifespan=lifespan,
     routes=[
         Route(links.DOWNLOAD_PATH, download, methods=["GET"]),
         Route(SIGN_IN_PATH, login, methods=["GET", "POST"]),

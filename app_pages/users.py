@@ -4,6 +4,11 @@ Pages of results are keyed by address (``core.queries.search_users``' keyset pag
 ``users_stack`` holds the address each page starts after. The confirmation dialog of
 "Disable 2FA" is opened on every run while ``users_pending_reset`` names the user (Streamlit
 1.67: a dialog opened straight from ``if st.button`` cannot be driven by AppTest).
+
+A customer notice's state changes in the sender's thread, which clears no page cache, so
+the notices are read fresh on every run (``notify.notices_for``/``notice``: one indexed
+query each); after a reset the dialog follows its notice every ``NOTICE_POLL_SECONDS``
+while it is queued and this server runs a sender, and "Refresh" reads it again at any time.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import app_passwords, audit, queries, twofa, users
-from core.errors import NotFound
+from core import app_passwords, audit, notify, queries, twofa, users
+from core.config import get_settings
+from core.errors import CoreError, NotFound
 from core.models import RESET_REASONS
 
 actor = _ui.require()
 url = _ui.db_url()
 PAGE_SIZE = 50
+NOTICE_POLL_SECONDS = 2
 TWOFA = {"Any": None, "On": "on", "Off": "off", "Dormant": "dormant"}
 APS = {"Any": None, "None": "none", "At least one": "some", "All four used": "max"}
 STATUS = {"Any": None, "Active": "active", "Suspended": "suspended"}
@@ -48,6 +55,53 @@ def _detail(url: str, email: str) -> dict | None:
             return users.user_detail(s, email)
         except NotFound:
             return None
+
+
+def _notices(email: str) -> list[dict]:
+    with _ui.reading(url) as s:
+        return notify.notices_for(s, email)
+
+
+def _notice(notification_id: int) -> dict | None:
+    with _ui.reading(url) as s:
+        return notify.notice(s, notification_id)
+
+
+def notice_state(n: dict, *, markdown: bool = False) -> str:
+    """A notice's state in words: queued / sending / sent at … / failed, attempt N, next retry at ….
+
+    ``markdown``: for an element that renders Markdown (the error is the mail server's text).
+    """
+    if n["state"] == "sent":
+        return f"sent at {_ui.when(n['sent_at'])}"
+    if n["state"] == "failed":
+        error = n["last_error"] or "none recorded"
+        return (
+            f"failed, attempt {n['attempts']}; next retry at {_ui.when(n['next_attempt_at'])} "
+            f"(last error: {_ui.plain(error) if markdown else error})"
+        )
+    if n["state"] == "sending":
+        return f"sending (attempt {n['attempts']})"
+    return "queued"
+
+
+def where_notices_go() -> str:
+    """Markdown: where notices are delivered and what delivers them (names no secret)."""
+    try:
+        dest = notify.destination()
+    except CoreError as exc:
+        return f"Notices cannot be delivered: {_ui.plain(exc)}"
+    if dest.transport == "smtp":
+        where = f"Notices go to the SMTP server {_ui.code(f'{dest.host}:{dest.port}')}"
+    else:
+        where = f"Notices are written to {_ui.code(dest.outbox)} (no `SMTP_URL` set)"
+    if notify.sender_running():
+        who = "this server's sender delivers them within seconds"
+    elif not get_settings().sender:
+        who = "`MAC_SENDER` is off: they go out when `python -m core notify send` runs"
+    else:
+        who = "no sender runs in this process: they go out when `python -m core notify send` runs"
+    return f"{where}; {who}."
 
 
 # --- actions (callbacks: they run before the page, which then shows the new state) ---------
@@ -100,6 +154,12 @@ def _reset_dialog(email: str) -> None:
         )
         st.markdown(f"**{_ui.plain(result.notification_subject)}**")
         st.container(border=True).text(result.notification_body)
+        st.caption(where_notices_go())
+        if result.notification_id is not None:
+            first = _ui.load(_notice, result.notification_id)
+            waiting = first is not None and first["state"] in ("queued", "sending")
+            poll = NOTICE_POLL_SECONDS if waiting and notify.sender_running() else None
+            st.fragment(_notice_status, run_every=poll)(result.notification_id, polling=poll is not None)
         if st.button("Close", key="users_reset_close", type="primary"):
             _close_dialog()
             st.rerun()
@@ -118,6 +178,19 @@ def _reset_dialog(email: str) -> None:
     if right.button("Cancel", key="users_reset_cancel"):
         _close_dialog()
         st.rerun()
+
+
+def _notice_status(notification_id: int, *, polling: bool) -> None:
+    """The reset's notice: its state now, a Refresh, and (while polling) a new look every few s."""
+    n = _ui.load(_notice, notification_id)
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    if n is None:
+        left.markdown("**Notice:** not found")
+        return
+    left.markdown(f"**Notice:** {notice_state(n, markdown=True)}")
+    right.button("Refresh", key="users_notice_refresh", icon=":material/refresh:")
+    if polling and n["state"] not in ("queued", "sending"):
+        st.rerun()  # delivered or failed: the whole page shows it, and the polling stops
 
 
 # --- one user --------------------------------------------------------------------------------
@@ -229,6 +302,26 @@ def _user_view(email: str) -> None:
         )
     else:
         st.caption("Nothing recorded for this mailbox yet.")
+
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.markdown("**Customer notices** (newest first, times in UTC)")
+    right.button("Refresh", key="users_notices_refresh", icon=":material/refresh:", type="tertiary")
+    notices = _ui.load(_notices, d["email"])
+    if notices:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Queued": [_ui.when(n["created_at"]) for n in notices],
+                    "Subject": [n["subject"] for n in notices],
+                    "State": [notice_state(n) for n in notices],
+                }
+            ),
+            hide_index=True,
+            key="users_notices",
+        )
+    else:
+        st.caption("No notice has been queued for this mailbox.")
+    st.caption(where_notices_go())
 
     pending = st.session_state.get("users_pending_reset")
     if pending and pending.get("email") == d["email"]:

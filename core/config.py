@@ -40,6 +40,9 @@ class Settings:
     # The console's origin as browsers see it behind a reverse proxy (MAC_PUBLIC_URL),
     # normalized to ``scheme://host[:port]``; None: each request's own Host and scheme.
     public_url: str | None = None
+    # MAC_SENDER: each dashboard process runs the notification sender (core.notify.Sender);
+    # off for deployments that run `python -m core notify send` from cron instead.
+    sender: bool = True
 
     @property
     def outbox_dir(self) -> Path:
@@ -137,6 +140,19 @@ def _check_public_url(value: str) -> str:
     return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
+_ON = {"on", "1", "true", "yes"}
+_OFF = {"off", "0", "false", "no"}
+
+
+def _on_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in _ON | _OFF:
+        return raw in _ON
+    raise SettingsError(f"{name} must be on or off, not {env[name]!r}.")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (the process environment by default)."""
     env = dict(os.environ if env is None else env)
@@ -155,6 +171,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         signin_per_minute=int(env.get("MAC_SIGNIN_PER_MINUTE") or 20),
         cookie_secure=(env.get("MAC_COOKIE_SECURE") or "").lower() in {"1", "true", "yes"},
         public_url=_check_public_url(env["MAC_PUBLIC_URL"]) if env.get("MAC_PUBLIC_URL") else None,
+        sender=_on_off(env, "MAC_SENDER", True),
     )
 
 

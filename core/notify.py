@@ -6,7 +6,7 @@ Queueing
     change. ``queue`` only adds a ``notifications`` row (status ``pending``) to that session,
     so the notice exists exactly when the change does.
 
-Delivery (``send_pending``, run by ``notify send``)
+Delivery (``send_pending``, run by ``notify send`` and by each server's ``Sender``)
     For each row with status ``pending`` whose ``next_attempt_at`` has come, oldest first:
 
     1. **Claim** it in its own short write transaction::
@@ -38,6 +38,24 @@ The "never twice" rule (at-most-once)
     ones so an operator can check the mail log and decide. A database error while marking
     propagates out of ``send_pending`` (the row stays ``sending``, per the rule above).
 
+The sender beside the dashboard (``Sender``, started by server.py)
+    Each console server process runs one ``Sender``: a daemon thread that calls
+    ``send_pending`` when woken and at least every ``POLL_SECONDS`` (5 s). ``queue`` marks
+    its session, and the session's commit wakes the senders of this process (``wake``), so
+    a notice queued by this server's pages is delivered at once; one queued elsewhere (the
+    command line, another replica) within ``POLL_SECONDS``; a failed one within
+    ``POLL_SECONDS`` of its next retry time. Several processes may each run a sender, on
+    one machine or several: the claim above lets exactly one of them deliver a row. The
+    loop logs every failed delivery and every failed pass (database unreachable, malformed
+    ``SMTP_URL``) and goes on; it never dies on an exception. ``MAC_SENDER=off`` starts no
+    sender (run ``notify send`` from cron instead).
+
+What a person is shown (``state`` of ``notices_for`` and ``notice``)
+    ``queued`` (pending, never tried), ``sending`` (claimed; stuck there only when a sender
+    died mid-send: check the mail log), ``sent`` (at ``sent_at``), ``failed`` (pending again
+    after a failed attempt: ``attempts``, ``last_error`` and ``next_attempt_at`` say when it
+    is tried next).
+
 Transports
     * ``SMTP_URL`` set: each message goes through ``smtplib`` as an
       ``email.message.EmailMessage`` (From ``MAC_SMTP_FROM``, To the recipient, Subject,
@@ -60,11 +78,14 @@ Transports
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import smtplib
 import ssl
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -73,8 +94,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from core import audit
@@ -84,11 +106,17 @@ from core.errors import BadInput
 from core.models import Company, Domain, Notification, User, utcnow
 from core.queries import effective_brand_id
 
+log = logging.getLogger(__name__)
+
 ACTOR = "notify"
 SMTP_TIMEOUT_SECONDS = 10
 # Delay before the next attempt, indexed by the number of attempts made; the last repeats.
 BACKOFF_MINUTES = (1, 5, 15, 60)
 MAX_ERROR_CHARS = 500
+# The sender's longest wait between two looks at the queue, in seconds.
+POLL_SECONDS = 5.0
+# Rows a sender's pass takes at once; a full batch is followed by another pass at once.
+BATCH = 100
 
 Outcome = Literal["sent", "failed", "skipped"]
 
@@ -125,6 +153,9 @@ def queue(
         raise BadInput("The notification cannot be queued: " + "; ".join(problems) + ".", problems)
     notification = Notification(user_id=user_id, recipient=recipient, kind=kind, subject=subject, body=body)
     session.add(notification)
+    # Wake this process's sender once the caller's transaction commits (never before: the
+    # row does not exist for another connection until then).
+    session.info[_WAKE_ON_COMMIT] = True
     return notification
 
 
@@ -381,11 +412,14 @@ def send_pending(
     engine: Engine | None = None,
     now: datetime | None = None,
     limit: int = 100,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SendReport:
     """Deliver up to ``limit`` due notifications, each at most once (see the module docstring).
 
     ``now`` pins the clock (due-ness, backoff and ``sent_at``); by default each step reads
     the real clock. A malformed ``SMTP_URL`` raises ``BadInput`` before anything is claimed.
+    ``should_stop`` is asked before each claim: once it says so, the rest stay pending for
+    the next pass (a sender shutting down finishes the message in hand, never more).
     """
     settings = settings or get_settings()
     engine = engine or get_engine(settings.database_url)
@@ -406,6 +440,8 @@ def send_pending(
 
     report = SendReport()
     for notification_id, recipient in due:
+        if should_stop is not None and should_stop():
+            break
         item = _claim(engine, notification_id, clock())
         if item is None:
             report.add(MessageOutcome(id=notification_id, recipient=recipient, outcome="skipped"))
@@ -450,3 +486,247 @@ def list_notifications(session: Session, *, pending_only: bool = False, limit: i
         stmt = stmt.where(_NOTIFICATIONS.c.status.in_(("pending", "sending")))
     rows = session.execute(stmt.limit(max(limit, 0))).mappings().all()
     return [dict(r) for r in rows]
+
+
+def _state(status: str, attempts: int) -> str:
+    if status == "pending":
+        return "failed" if attempts else "queued"
+    return status
+
+
+_NOTICE_COLUMNS = (
+    _NOTIFICATIONS.c.id,
+    _NOTIFICATIONS.c.created_at,
+    _NOTIFICATIONS.c.recipient,
+    _NOTIFICATIONS.c.kind,
+    _NOTIFICATIONS.c.subject,
+    _NOTIFICATIONS.c.status,
+    _NOTIFICATIONS.c.attempts,
+    _NOTIFICATIONS.c.sent_at,
+    _NOTIFICATIONS.c.next_attempt_at,
+    _NOTIFICATIONS.c.last_error,
+)
+
+
+def _notice_dict(row: Any) -> dict:
+    d = dict(row)
+    d["state"] = _state(d["status"], d["attempts"])
+    if d["state"] != "failed":
+        d["next_attempt_at"] = None  # a retry time means something only after a failure
+    return d
+
+
+def notices_for(session: Session, email: str, *, limit: int = 20) -> list[dict]:
+    """A mailbox's notifications, newest first, as plain dicts (never the body).
+
+    Keys: ``id, created_at, recipient, kind, subject, status, state, attempts, sent_at,
+    next_attempt_at, last_error``; ``state`` is ``queued``, ``sending``, ``sent`` or
+    ``failed`` (see the module docstring); ``next_attempt_at`` is set for ``failed`` only.
+    An address with no mailbox has none.
+    """
+    addr = (email or "").strip().lower()
+    rows = (
+        session.execute(
+            select(*_NOTICE_COLUMNS)
+            .join(User, User.id == _NOTIFICATIONS.c.user_id)
+            .where(User.email == addr)
+            .order_by(_NOTIFICATIONS.c.created_at.desc(), _NOTIFICATIONS.c.id.desc())
+            .limit(max(limit, 0))
+        )
+        .mappings()
+        .all()
+    )
+    return [_notice_dict(r) for r in rows]
+
+
+def notice(session: Session, notification_id: int) -> dict | None:
+    """One notification as ``notices_for`` gives it, or None."""
+    row = (
+        session.execute(select(*_NOTICE_COLUMNS).where(_NOTIFICATIONS.c.id == notification_id))
+        .mappings()
+        .first()
+    )
+    return _notice_dict(row) if row is not None else None
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where ``send_pending`` hands messages: an SMTP server, or the outbox directory."""
+
+    transport: Literal["smtp", "outbox"]
+    host: str | None = None  # smtp: the server's host and port
+    port: int | None = None
+    outbox: Path | None = None  # outbox: the directory the .eml files are written to
+
+
+def destination(settings: Settings | None = None) -> Destination:
+    """Where notices go with these settings; a malformed ``SMTP_URL`` raises ``BadInput``."""
+    settings = settings or get_settings()
+    if settings.smtp_url:
+        target = parse_smtp_url(settings.smtp_url)
+        return Destination("smtp", host=target.host, port=target.port)
+    return Destination("outbox", outbox=settings.outbox_dir)
+
+
+# --- the sender beside the dashboard ---------------------------------------------------------
+
+_WAKE_ON_COMMIT = "notify.wake_on_commit"
+_wake_condition = threading.Condition()
+_wake_count = 0
+
+
+def wake() -> None:
+    """Make every sender of this process look for due notifications now."""
+    global _wake_count
+    with _wake_condition:
+        _wake_count += 1
+        _wake_condition.notify_all()
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_after_commit(session: OrmSession) -> None:
+    if session.info.pop(_WAKE_ON_COMMIT, False):
+        wake()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_wake(session: OrmSession) -> None:
+    session.info.pop(_WAKE_ON_COMMIT, None)
+
+
+class Sender:
+    """A thread that delivers due notifications: on every ``wake`` and every ``interval`` s.
+
+    Each pass is one ``send_pending`` (so every rule of the module docstring holds: claim,
+    deliver outside any transaction, mark; ``sending`` rows never resent). A failed
+    delivery is logged and retried by the backoff; a pass that raises (database
+    unreachable, malformed ``SMTP_URL``) is logged and the loop goes on after ``interval``.
+    ``clock`` pins "now" for each pass (tests); by default the real clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        engine: Engine | None = None,
+        interval: float = POLL_SECONDS,
+        clock: Callable[[], datetime] | None = None,
+        name: str = "notify-sender",
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.engine = engine or get_engine(self.settings.database_url)
+        self.interval = interval
+        self.clock = clock
+        self.name = name
+        self.passes = 0  # passes finished, with or without an error
+        self.pass_errors = 0
+        self._stopping = False
+        self._last_pass_error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> Sender:
+        if self._thread is not None:
+            raise RuntimeError("a Sender is started once")
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = SMTP_TIMEOUT_SECONDS + 5) -> bool:
+        """Ask the loop to end; True once the thread has ended within ``timeout``.
+
+        A pass in the middle of a message finishes that one (its SMTP steps time out after
+        ``SMTP_TIMEOUT_SECONDS``) and marks it, then claims no more; the rest stay pending.
+        """
+        with _wake_condition:
+            self._stopping = True
+            _wake_condition.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _run(self) -> None:
+        log.info("Notification sender started (every %s s and after each queued notice).", self.interval)
+        while not self._stopping:
+            # Read before the pass: a wake during the pass makes the next one start at once.
+            seen = _wake_count
+            full = self._pass()
+            if full:
+                continue
+            with _wake_condition:
+                _wake_condition.wait_for(
+                    lambda s=seen: self._stopping or _wake_count != s, timeout=self.interval
+                )
+        log.info("Notification sender stopped.")
+
+    def _pass(self) -> bool:
+        """One ``send_pending``; True when it took a full batch (more may be due)."""
+        try:
+            now = self.clock() if self.clock is not None else None
+            report = send_pending(
+                settings=self.settings,
+                engine=self.engine,
+                now=now,
+                limit=BATCH,
+                should_stop=lambda: self._stopping,
+            )
+        except Exception as exc:
+            self.pass_errors += 1
+            text = error_text(exc)
+            if text != self._last_pass_error:
+                log.exception("Notification sender: the pass failed; trying again in %s s.", self.interval)
+            else:
+                log.warning("Notification sender: the pass failed again: %s", text)
+            self._last_pass_error = text
+            return False
+        finally:
+            self.passes += 1
+        if self._last_pass_error is not None:
+            log.info("Notification sender: passes succeed again.")
+            self._last_pass_error = None
+        for item in report.messages:
+            if item.outcome == "failed":
+                log.warning(
+                    "Notification %s to %s failed, retried later: %s", item.id, item.recipient, item.error
+                )
+            elif item.outcome == "sent":
+                log.info("Notification %s to %s sent.", item.id, item.recipient)
+        return len(report.messages) >= BATCH
+
+
+_process_sender: Sender | None = None
+_process_lock = threading.Lock()
+
+
+def start_sender(settings: Settings | None = None) -> Sender | None:
+    """This process's sender, started on the first call (None when ``MAC_SENDER=off``).
+
+    Called by the web server at start-up; a second call returns the running sender, so a
+    process never runs two.
+    """
+    global _process_sender
+    settings = settings or get_settings()
+    with _process_lock:
+        if not settings.sender:
+            log.info("MAC_SENDER=off: no notification sender in this process; run `notify send` instead.")
+            return None
+        if _process_sender is None or not _process_sender.running:
+            _process_sender = Sender(settings=settings).start()
+        return _process_sender
+
+
+def stop_sender() -> None:
+    """Stop this process's sender, if one runs (the web server's shutdown)."""
+    global _process_sender
+    with _process_lock:
+        sender, _process_sender = _process_sender, None
+    if sender is not None and not sender.stop():
+        log.warning("Notification sender still busy at shutdown; its thread ends with the process.")
+
+
+def sender_running() -> bool:
+    """Whether this process runs a sender now (the pages say who delivers a notice)."""
+    return _process_sender is not None and _process_sender.running

@@ -32,6 +32,7 @@ class ResetResult:
     reason: str
     notification_subject: str
     notification_body: str
+    notification_id: int | None = None  # the queued notice, to follow its delivery
 
 
 def clean_reason(reason: str) -> str:
@@ -122,9 +123,17 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str) -> ResetRe
         user_id=user.id,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_reset")
-    notify.queue(session, user_id=user.id, recipient=user.email, kind="2fa_reset", subject=subject, body=body)
+    notice = notify.queue(
+        session, user_id=user.id, recipient=user.email, kind="2fa_reset", subject=subject, body=body
+    )
+    session.flush()  # the notice's id, for the operator to follow its delivery
     return ResetResult(
-        email=user.email, brand=brand.name, reason=why, notification_subject=subject, notification_body=body
+        email=user.email,
+        brand=brand.name,
+        reason=why,
+        notification_subject=subject,
+        notification_body=body,
+        notification_id=notice.id,
     )
 
 

@@ -1,11 +1,14 @@
-"""core.notify against a real SQLite file and a real SMTP server on loopback."""
+"""core.notify against a real SQLite file (the sender loop: PostgreSQL too) and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
 import email
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -19,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core import notify
-from core.config import Settings
+from core.config import Settings, SettingsError, load_settings
 from core.db import get_engine, session_scope, upgrade_schema
 from core.errors import BadInput
 from core.models import AuditEvent, Brand, Company, Domain, Notification, User, utcnow
@@ -53,9 +56,9 @@ class Collector:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None, **smtp_kwargs) -> None:
+    def __init__(self, port: int | None = None, handler: Collector | None = None, **smtp_kwargs) -> None:
         self.port = port or free_port()
-        self.handler = Collector()
+        self.handler = handler or Collector()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **smtp_kwargs)
 
     @property
@@ -472,3 +475,332 @@ def test_malformed_smtp_url_claims_nothing(db, tmp_path) -> None:
     assert "SMTP_URL" in str(err.value) and "s3cret" not in str(err.value)
     row = get_row(engine, nid)
     assert (row.status, row.attempts) == ("pending", 0)
+
+
+# --- the sender loop (core.notify.Sender), on SQLite and PostgreSQL ----------------------------
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "the condition") -> float:
+    """Poll ``condition`` until it holds; the seconds it took (fails after ``timeout``)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"{what} did not happen within {timeout} s")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+class Refusing(Collector):
+    """A Collector whose server refuses (550) the recipients in ``refused``."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__()
+        self.refused = refused
+        self.reply = "550 5.1.1 mailbox unavailable"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.refused:
+            return self.reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def received(server: SmtpServer, recipient: str) -> int:
+    return sum(1 for m in list(server.handler.messages) if m["To"] == recipient)
+
+
+@contextmanager
+def running(*senders: notify.Sender) -> Iterator[None]:
+    for sender in senders:
+        sender.start()
+    try:
+        yield
+    finally:
+        for sender in senders:
+            sender.stop()
+
+
+def test_sender_delivers_a_queued_notice_at_once_and_stops_when_told(db_url, tmp_path) -> None:
+    engine = get_engine(db_url)
+    user_id = make_user(engine)
+    with SmtpServer() as server:
+        # A poll a minute apart: what delivers within seconds is the commit's wake-up.
+        sender = notify.Sender(
+            settings=make_settings(db_url, tmp_path, server.url), engine=engine, interval=60
+        )
+        sender.start()
+        try:
+            wait_until(lambda: sender.passes >= 1, what="the first pass")
+            nid = queue_one(engine, user_id)
+            took = wait_until(lambda: received(server, "ann@example.com") == 1, timeout=20, what="delivery")
+            assert took < 20
+            wait_until(lambda: get_row(engine, nid).status == "sent", what="the mark")
+        finally:
+            assert sender.stop(timeout=30)
+        assert not sender.running
+        passes = sender.passes
+
+        # Stopped: nothing delivers any more.
+        later = queue_one(engine, user_id, subject="after the stop")
+        notify.wake()
+        assert sender.passes == passes
+        assert get_row(engine, later).status == "pending"
+        assert len(server.handler.messages) == 1
+    assert len(audit_events(engine)) == 1
+
+
+def test_sender_picks_up_a_notice_queued_by_another_process_within_its_bound(db_url, tmp_path) -> None:
+    engine = get_engine(db_url)
+    user_id = make_user(engine)
+    with SmtpServer() as server:
+        sender = notify.Sender(settings=make_settings(db_url, tmp_path, server.url), engine=engine)
+        assert sender.interval == notify.POLL_SECONDS == 5
+        with running(sender):
+            wait_until(lambda: sender.passes >= 1, what="the first pass")
+            # Written as another process would (the command line): no wake-up in this one.
+            with session_scope(engine, write=True) as s:
+                s.add(
+                    Notification(
+                        user_id=user_id, recipient="ann@example.com", kind="k", subject="s", body="b"
+                    )
+                )
+            took = wait_until(lambda: received(server, "ann@example.com") == 1, timeout=60, what="delivery")
+        # The README's bound: within POLL_SECONDS (with room for a loaded machine).
+        assert took <= notify.POLL_SECONDS + 5
+
+
+def test_sender_retries_a_failed_delivery_by_the_backoff_and_goes_on(db_url, tmp_path) -> None:
+    engine = get_engine(db_url)
+    ann, bob = make_user(engine), make_user(engine, "bob@example.com")
+    offset = [timedelta(0)]
+    calls: list[tuple[timedelta, int]] = []
+    refusing = Refusing({"bob@example.com"})
+    server = SmtpServer(handler=refusing)
+    sender: notify.Sender
+
+    def clock():
+        calls.append((offset[0], sender.passes))
+        return utcnow() + offset[0]
+
+    def one_pass_at(shift: timedelta) -> None:
+        """Move the sender's clock, wake it, and wait until a pass that read it is over."""
+        offset[0] = shift
+        notify.wake()
+        wait_until(lambda: any(o == shift and sender.passes > p for o, p in list(calls)), what="a pass")
+
+    with server:
+        settings = make_settings(db_url, tmp_path, server.url)
+        sender = notify.Sender(settings=settings, engine=engine, interval=60, clock=clock)
+        with running(sender):
+            started = utcnow()
+            bob_id = queue_one(engine, bob, recipient="bob@example.com")
+            ann_id = queue_one(engine, ann)
+            # Bob's is refused; the loop goes on to Ann's.
+            wait_until(lambda: received(server, "ann@example.com") == 1, what="Ann's notice")
+            wait_until(
+                lambda: get_row(engine, bob_id).attempts == 1 and get_row(engine, bob_id).status == "pending"
+            )
+            first = get_row(engine, bob_id)
+            assert "550" in (first.last_error or "")
+            assert started + timedelta(minutes=1) <= first.next_attempt_at <= utcnow() + timedelta(minutes=1)
+
+            one_pass_at(timedelta(seconds=30))  # before the 1-minute retry: not tried
+            assert get_row(engine, bob_id).attempts == 1
+
+            before = utcnow()
+            one_pass_at(timedelta(seconds=61))  # tried again, refused again: 5 minutes
+            wait_until(lambda: get_row(engine, bob_id).attempts == 2)
+            second = get_row(engine, bob_id)
+            after = utcnow()
+            assert second.status == "pending"
+            shifted = timedelta(seconds=61, minutes=5)
+            assert before + shifted <= second.next_attempt_at <= after + shifted
+
+            one_pass_at(timedelta(seconds=61 + 4 * 60))  # before the 5 minutes are up: not tried
+            assert get_row(engine, bob_id).attempts == 2
+
+            refusing.refused.clear()
+            one_pass_at(timedelta(seconds=61 + 5 * 60 + 1))
+            wait_until(lambda: get_row(engine, bob_id).status == "sent", what="Bob's notice")
+            assert sender.running and sender.pass_errors == 0
+
+    assert received(server, "bob@example.com") == 1 and received(server, "ann@example.com") == 1
+    row = get_row(engine, bob_id)
+    assert (row.attempts, row.last_error) == (3, None)
+    assert get_row(engine, ann_id).attempts == 1
+    assert len(audit_events(engine)) == 2
+
+
+def test_two_senders_at_once_deliver_each_notice_once(db_url, tmp_path) -> None:
+    engine = get_engine(db_url)
+    user_id = make_user(engine)
+    count = 40
+    with SmtpServer() as server:
+        settings = make_settings(db_url, tmp_path, server.url)
+        # Both poll hard and both are woken by the one commit: they race for every row.
+        senders = [
+            notify.Sender(settings=settings, engine=engine, interval=0.05, name=f"sender-{i}")
+            for i in range(2)
+        ]
+        with running(*senders):
+            wait_until(lambda: all(s.passes >= 1 for s in senders), what="both senders' first pass")
+            with session_scope(engine, write=True) as s:
+                for i in range(count):
+                    notify.queue(
+                        s, user_id=user_id, recipient="ann@example.com", kind="k", subject=f"n{i}", body=""
+                    )
+            wait_until(lambda: len(server.handler.messages) >= count, timeout=60, what="every delivery")
+            wait_until(lambda: {r["status"] for r in notify_rows(engine)} == {"sent"}, what="every mark")
+        # Both loops have ended: nothing more can arrive.
+        subjects = sorted(str(m["Subject"]) for m in server.handler.messages)
+    assert subjects == sorted(f"n{i}" for i in range(count))
+    assert {r["attempts"] for r in notify_rows(engine)} == {1}
+    assert len(audit_events(engine)) == count
+    assert all(s.pass_errors == 0 for s in senders)
+
+
+def notify_rows(engine: Engine) -> list[dict]:
+    with session_scope(engine) as s:
+        return notify.list_notifications(s)
+
+
+def test_sender_survives_a_pass_that_raises_and_delivers_once_it_can(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/later.db"  # no schema yet: every pass fails
+    engine = get_engine(url)
+    sender = notify.Sender(settings=make_settings(url, tmp_path), engine=engine, interval=0.1)
+    with running(sender):
+        wait_until(lambda: sender.pass_errors >= 3, what="failing passes")
+        assert sender.running
+        upgrade_schema(url)
+        nid = queue_one(engine, make_user(engine))
+        wait_until(lambda: (tmp_path / "outbox" / f"{nid}-2fa_reset.eml").is_file(), what="the outbox file")
+        wait_until(lambda: get_row(engine, nid).status == "sent")
+        assert sender.running
+    assert not sender.running
+
+
+def test_a_pass_told_to_stop_claims_no_more(db_url, tmp_path) -> None:
+    engine = get_engine(db_url)
+    user_id = make_user(engine)
+    ids = [queue_one(engine, user_id, subject=f"n{i}") for i in range(3)]
+    asked: list[int] = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # told to stop once the first message is in hand
+
+    report = notify.send_pending(
+        settings=make_settings(db_url, tmp_path), engine=engine, should_stop=should_stop
+    )
+    assert [(m.id, m.outcome) for m in report.messages] == [(ids[0], "sent")]
+    assert [(get_row(engine, i).status, get_row(engine, i).attempts) for i in ids[1:]] == [("pending", 0)] * 2
+
+
+def test_one_sender_a_process_and_mac_sender_off(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/one.db"
+    upgrade_schema(url)
+    settings = make_settings(url, tmp_path)
+    try:
+        first = notify.start_sender(settings)
+        assert first is not None and first.running and notify.sender_running()
+        assert notify.start_sender(settings) is first  # started once, however often asked
+    finally:
+        notify.stop_sender()
+    assert not first.running and not notify.sender_running()
+    off = replace(settings, sender=False)
+    assert notify.start_sender(off) is None and not notify.sender_running()
+
+
+def test_mac_sender_setting() -> None:
+    key = Fernet.generate_key().decode()
+    assert load_settings({"MAC_SECRET_KEY": key}).sender is True
+    assert load_settings({"MAC_SECRET_KEY": key, "MAC_SENDER": "off"}).sender is False
+    assert load_settings({"MAC_SECRET_KEY": key, "MAC_SENDER": "On"}).sender is True
+    with pytest.raises(SettingsError) as err:
+        load_settings({"MAC_SECRET_KEY": key, "MAC_SENDER": "sometimes"})
+    assert "MAC_SENDER" in str(err.value) and "'sometimes'" in str(err.value)
+
+
+# --- what a person is shown: notices_for, notice, destination -------------------------------
+
+
+def test_notices_for_a_mailbox_newest_first_with_their_states(db_url, tmp_path) -> None:
+    engine = get_engine(db_url)
+    ann = make_user(engine)
+    other = make_user(engine, "bob@example.com")
+    t0 = utcnow() - timedelta(hours=3)
+    retry = t0 + timedelta(hours=4)
+    with session_scope(engine, write=True) as s:
+        rows = [
+            Notification(
+                user_id=ann,
+                recipient="ann@example.com",
+                kind="k",
+                subject="sent one",
+                body="",
+                created_at=t0,
+                status="sent",
+                attempts=1,
+                sent_at=t0 + timedelta(minutes=1),
+            ),
+            Notification(
+                user_id=ann,
+                recipient="ann@example.com",
+                kind="k",
+                subject="failed one",
+                body="",
+                created_at=t0 + timedelta(hours=1),
+                attempts=2,
+                next_attempt_at=retry,
+                last_error="SMTPRecipientsRefused: 550",
+            ),
+            Notification(
+                user_id=ann,
+                recipient="ann@example.com",
+                kind="k",
+                subject="stuck one",
+                body="",
+                created_at=t0 + timedelta(hours=2),
+                status="sending",
+                attempts=1,
+            ),
+            Notification(
+                user_id=ann,
+                recipient="ann@example.com",
+                kind="k",
+                subject="queued one",
+                body="",
+                created_at=t0 + timedelta(hours=3),
+            ),
+            Notification(user_id=other, recipient="bob@example.com", kind="k", subject="not ann's", body=""),
+        ]
+        s.add_all(rows)
+    with session_scope(engine) as s:
+        listed = notify.notices_for(s, " Ann@Example.com ")
+        one = notify.notice(s, listed[2]["id"])
+        assert notify.notices_for(s, "nobody@example.com") == []
+        assert notify.notice(s, 999_999) is None
+    assert [(r["subject"], r["state"], r["attempts"]) for r in listed] == [
+        ("queued one", "queued", 0),
+        ("stuck one", "sending", 1),
+        ("failed one", "failed", 2),
+        ("sent one", "sent", 1),
+    ]
+    assert one == listed[2]
+    assert one["next_attempt_at"] == retry and one["last_error"] == "SMTPRecipientsRefused: 550"
+    assert [r["next_attempt_at"] for r in listed if r["state"] != "failed"] == [None, None, None]
+    assert listed[3]["sent_at"] == t0 + timedelta(minutes=1)
+    assert "body" not in listed[0]
+
+
+def test_destination_names_the_smtp_host_or_the_outbox(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/d.db"
+    smtp = notify.destination(
+        make_settings(url, tmp_path, "smtp://u:secret@mail.example.com:587?starttls=true")
+    )
+    assert (smtp.transport, smtp.host, smtp.port) == ("smtp", "mail.example.com", 587)
+    assert "secret" not in repr(smtp)
+    outbox = notify.destination(make_settings(url, tmp_path))
+    assert (outbox.transport, outbox.outbox) == ("outbox", tmp_path / "outbox")
+    with pytest.raises(BadInput):
+        notify.destination(make_settings(url, tmp_path, "smtp://mail.example.com:bad"))
