@@ -465,35 +465,6 @@ def send_pending(
 # --- listing --------------------------------------------------------------------------
 
 
-def list_notifications(session: Session, *, pending_only: bool = False, limit: int = 200) -> list[dict]:
-    """Notifications newest first, as plain dicts (never the body).
-
-    ``pending_only`` keeps the rows not yet known to be delivered: ``pending`` and
-    ``sending`` (a ``sending`` row may be stuck; see the "never twice" rule).
-    """
-    stmt = select(
-        _NOTIFICATIONS.c.id,
-        _NOTIFICATIONS.c.created_at,
-        _NOTIFICATIONS.c.recipient,
-        _NOTIFICATIONS.c.kind,
-        _NOTIFICATIONS.c.subject,
-        _NOTIFICATIONS.c.status,
-        _NOTIFICATIONS.c.attempts,
-        _NOTIFICATIONS.c.sent_at,
-        _NOTIFICATIONS.c.last_error,
-    ).order_by(_NOTIFICATIONS.c.created_at.desc(), _NOTIFICATIONS.c.id.desc())
-    if pending_only:
-        stmt = stmt.where(_NOTIFICATIONS.c.status.in_(("pending", "sending")))
-    rows = session.execute(stmt.limit(max(limit, 0))).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def _state(status: str, attempts: int) -> str:
-    if status == "pending":
-        return "failed" if attempts else "queued"
-    return status
-
-
 _NOTICE_COLUMNS = (
     _NOTIFICATIONS.c.id,
     _NOTIFICATIONS.c.created_at,
@@ -506,6 +477,27 @@ _NOTICE_COLUMNS = (
     _NOTIFICATIONS.c.next_attempt_at,
     _NOTIFICATIONS.c.last_error,
 )
+
+
+def list_notifications(session: Session, *, pending_only: bool = False, limit: int = 200) -> list[dict]:
+    """Notifications newest first, as plain dicts (never the body).
+
+    ``pending_only`` keeps the rows not yet known to be delivered: ``pending`` and
+    ``sending`` (a ``sending`` row may be stuck; see the "never twice" rule).
+    """
+    stmt = select(*(c for c in _NOTICE_COLUMNS if c.name != "next_attempt_at")).order_by(
+        _NOTIFICATIONS.c.created_at.desc(), _NOTIFICATIONS.c.id.desc()
+    )
+    if pending_only:
+        stmt = stmt.where(_NOTIFICATIONS.c.status.in_(("pending", "sending")))
+    rows = session.execute(stmt.limit(max(limit, 0))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _state(status: str, attempts: int) -> str:
+    if status == "pending":
+        return "failed" if attempts else "queued"
+    return status
 
 
 def _notice_dict(row: Any) -> dict:
