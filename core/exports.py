@@ -42,10 +42,12 @@ at the start of a field, so once the first cell's closing quote is behind it, ev
 in the line starts a new field and every CR or LF a new row, inside the other cells' quotes
 or not. Quoting cannot prevent that (the bytes of ``x;=cmd`` are ``x;=cmd``), so the guard
 also applies to every piece such a reader can make of a text: the part after each ``;``,
-CR or LF, up to the next one. A ``'`` goes before that part when it begins with one of the
-characters above, or does once whitespace and double quotes are set aside (after ``;"`` a
-reader quotes, and ``""`` then stands for one quote), or when it is empty and ends the text
-(the cell's closing quote would then open a quoted field that runs into the next line).
+CR or LF, up to the next one. A ``'`` goes before that part when, its leading whitespace
+and double quotes set aside, it begins with one of the characters above, or when those
+leading characters hold one (a tab): after ``;"`` a reader quotes, ``""`` then stands for
+one quote, and the field may begin with whatever follows the quotes it drops, and some
+readers trim spaces. A ``'`` also goes after a ``;``, CR or LF that ends the text (the
+cell's closing quote would open a quoted field that runs into the next line).
 ``x;=cmd|' /C calc'!A0;`` becomes ``"x;'=cmd|' /C calc'!A0;'"``: a ``,`` reader gets the
 text with its two apostrophes, a ``;`` reader the fields ``…,"x``, ``'=cmd|' /C calc'!A0``
 and ``'"…``. Nothing else changes: a ``,`` reader gets back exactly the text with those
@@ -180,9 +182,11 @@ def _escape_pieces(s: str) -> str:
     last = len(parts) - 1
     for i in range(2, len(parts), 2):
         piece = parts[i]
+        solid = piece.lstrip(_SPACES_AND_QUOTE)
+        lead = piece[: len(piece) - len(solid)]  # what a reader may drop or trim, in any part
         if (
-            piece[:1] in FORMULA_TRIGGERS
-            or piece.lstrip(_SPACES_AND_QUOTE)[:1] in FORMULA_TRIGGERS
+            solid[:1] in FORMULA_TRIGGERS
+            or not FORMULA_TRIGGERS.isdisjoint(lead)
             or (not piece and i == last)
         ):
             parts[i] = "'" + piece

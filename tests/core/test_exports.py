@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -262,7 +263,10 @@ def piece_is_safe(piece: str, *, last: bool) -> bool:
     with no trigger, also past whitespace and quotes, and is not an empty end of the text."""
     if not piece:
         return not last
-    return piece[0] not in exports.FORMULA_TRIGGERS and first_solid(piece) not in exports.FORMULA_TRIGGERS
+    # A ";" reader may drop any of the double quotes a piece begins with, and some readers
+    # trim spaces: no trigger in that leading run either.
+    lead = "".join(itertools.takewhile(lambda c: c.isspace() or c == '"', piece))
+    return not (set(lead) & exports.FORMULA_TRIGGERS) and first_solid(piece) not in exports.FORMULA_TRIGGERS
 
 
 def is_guarded_form(cell: str, original: str) -> bool:
@@ -483,6 +487,19 @@ def test_safe_cell_never_starts_a_formula(text: str) -> None:
     assert all(piece_is_safe(p, last=i == len(pieces) - 1) for i, p in enumerate(pieces))
 
 
+@given(TRICKY_TEXT, TRICKY_TEXT)
+@settings(max_examples=500)
+@example('x;"\tx', "=1")  # the quote a ";" reader drops
+@example("a", 'x;""\t-1')
+def test_no_reader_finds_a_formula_in_two_lines_of_any_text(first: str, second: str) -> None:
+    # Each text in the first column and in a later one, between numbers and empty cells.
+    text = exports.csv_line([first, second, -1, None]) + exports.csv_line([None, second, first, 2.5])
+    assert not [f for f in semicolon_fields(text) if starts_formula(f)]
+    one, two = exports.safe_cell(first), exports.safe_cell(second)
+    assert read_rows(text) == [[one, two, "-1", ""], ["", two, one, "2.5"]]
+    assert is_guarded_form(one, first) and is_guarded_form(two, second)
+
+
 @given(st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans()))
 def test_safe_cell_leaves_numbers_alone(value) -> None:
     assert exports.safe_cell(value) == value
@@ -512,6 +529,8 @@ HOSTILE = [
     ("a; =1", "a;' =1"),
     ('a;"=1', "a;'\"=1"),  # after ;" a ";" reader quotes, and the quote hides nothing
     ('a; ""@1', 'a;\' ""@1'),
+    ('a;"\tb', "a;'\"\tb"),  # a ";" reader drops the quote: the tab would start the field
+    ("a; \tb", "a;' \tb"),  # a reader that trims spaces would start the field with the tab
     ("a;\tb", "a;'\tb"),  # a tab right after ";"
     ("Zoë;＝1", "Zoë;'＝1"),  # full-width equals sign
     ("日本\n－1", "日本\n'－1"),  # full-width minus after a line feed
