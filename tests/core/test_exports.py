@@ -280,10 +280,11 @@ def starts_formula(field: str) -> bool:
 
 
 def semicolon_fields(text: str) -> list[str]:
-    """Every field of ``text`` read with ";" as the separator, as the brief's reader and as
-    a reader that takes a lone CR for a line end (newline=""). The first raises on a CR
-    inside an unquoted field ("new-line character seen"): it refuses the file, so that
-    reading holds nothing, and only a text with a lone CR may make it refuse."""
+    """Every field of ``text`` read with ";" as the separator: by a reader that takes a lone
+    CR for a line end (newline=""), and by ``csv.reader(io.StringIO(text), delimiter=";")``,
+    which splits lines at LF only and raises on a CR inside an unquoted field ("new-line
+    character seen"): it refuses the file, so that reading holds nothing, and only a text
+    with a lone CR may make it refuse."""
     fields = [f for row in csv.reader(io.StringIO(text, newline=""), delimiter=";") for f in row]
     try:
         fields += [f for row in csv.reader(io.StringIO(text), delimiter=";") for f in row]
