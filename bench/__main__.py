@@ -238,7 +238,12 @@ def main() -> None:
         )
     )
 
-    export_s, export_rows, rss = _export_child(url)
+    # The best of three runs, each in a fresh process (one run of a few tenths of a second,
+    # at the smaller sizes, is mostly the other work on the machine).
+    runs = [_export_child(url) for _ in range(3)]
+    export_s, export_rows, _ = min(runs)
+    rss = max(r[2] for r in runs)
+    print("users export runs: " + ", ".join(f"{n / t:,.0f} rows/s" for t, n, _ in runs), file=sys.stderr)
     rate = export_rows / export_s
     rows.append(
         (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -56,13 +55,13 @@ def emit(
         out.write("\n")
         return
     if fmt == "csv":
-        from core.exports import safe_cell
+        from core.exports import csv_line
 
-        # RFC 4180 line ends: with "\n" a bare CR inside a cell would go unquoted.
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(fields)
+        # The exports' rule (core.exports): CRLF line ends, every text quoted and through the
+        # formula guard, for a "," and a ";" reader alike; the header is the bare field names.
+        out.write(",".join(fields) + "\r\n")
         for r in items:
-            writer.writerow([safe_cell(_csv_value(r.get(k))) for k in fields])
+            out.write(csv_line(_csv_value(r.get(k)) for k in fields))
         return
     if single:
         width = max((len(k) for k in fields), default=0)
@@ -80,6 +79,8 @@ def emit(
 
 
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value  # csv_cell writes it bare, ISO 8601 UTC with Z
     value = to_plain(value)
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)

@@ -19,10 +19,15 @@ Reports and their columns (stable; the README copies them):
   at, actor, action, object_type, object_key, brand, user, reason, before, after
   (before/after as compact JSON text).
 
-Format: UTF-8, RFC 4180 (comma, double quotes where needed, CRLF line ends), a header
-row, times as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SSZ``, empty cell for no value, booleans as
+Format: UTF-8, RFC 4180 (comma separator, CRLF line ends), a header row of the bare column
+names, times as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SSZ``, empty cell for no value, booleans as
 True/False, percentages as numbers with one decimal. ``bom=True`` puts a UTF-8 byte-order
 mark first so Excel reads the file as UTF-8.
+
+Quoting: every text cell is written between double quotes, an inner double quote doubled
+(RFC 4180), even when nothing in it needs quotes (an empty text is ``""``); numbers,
+booleans, times and missing values are bare (they never hold a separator, a quote or a
+line break). So a ``,`` reader never splits a text, whatever it holds.
 
 Formula injection (OWASP "CSV Injection"): every text cell goes through ``safe_cell``, which
 prefixes a ``'`` when the text begins with ``= + - @``, tab, CR or LF, also when only
@@ -31,30 +36,51 @@ forms ``＝ ＋ － ＠`` (U+FF1D, U+FF0B, U+FF0D, U+FF20), which some spreadshe
 treat as their ASCII twins. Numbers are numbers, never text, so they are never prefixed:
 a negative number stays a number.
 
+Read with ``;`` as the separator (Excel in most European locales), the quotes do not
+protect a text after the first column: such a reader takes a double quote as quoting only
+at the start of a field, so once the first cell's closing quote is behind it, every ``;``
+in the line starts a new field and every CR or LF a new row, inside the other cells' quotes
+or not. Quoting cannot prevent that (the bytes of ``x;=cmd`` are ``x;=cmd``), so the guard
+also applies to every piece such a reader can make of a text: the part after each ``;``,
+CR or LF, up to the next one. A ``'`` goes before that part when, its leading whitespace
+and double quotes set aside, it begins with one of the characters above, or when those
+leading characters hold one (a tab): after ``;"`` a reader quotes, ``""`` then stands for
+one quote, and the field may begin with whatever follows the quotes it drops, and some
+readers trim spaces. A ``'`` also goes after a ``;``, CR or LF that ends the text (the
+cell's closing quote would open a quoted field that runs into the next line).
+``x;=cmd|' /C calc'!A0;`` becomes ``"x;'=cmd|' /C calc'!A0;'"``: a ``,`` reader gets the
+text with its two apostrophes, a ``;`` reader the fields ``…,"x``, ``'=cmd|' /C calc'!A0``
+and ``'"…``. Nothing else changes: a ``,`` reader gets back exactly the text with those
+apostrophes.
+
 The ``users`` and ``audit`` exports stream their rows in chunks of ``chunk_rows`` rows (the
 audit log through a server-side cursor) and format each chunk on its own, so memory stays
 flat for a million rows; the result is never held whole, by the database driver or here.
 
 The ``users`` export (a million rows; 300,000 rows/s is the goal on both engines) keeps
-Python's work per row to one string join. Its query (``_users_select``) applies the cell rule in SQL: one comparison of
-the first character's code point settles almost every cell (A..~ holds no trigger and no
-whitespace), the rare rest get the full rule, with ``ltrim`` for the leading whitespace.
-Live app passwords come from one ``GROUP BY`` joined to the rows. PostgreSQL also formats
-the times (``to_char``) and hands over text only; its rows arrive through psycopg's
-``Cursor.stream`` in chunks (libpq's chunked-rows mode), a plain query rather than a
-``DECLARE CURSOR``, so the server may use a parallel plan; JIT compilation is switched off
-for the transaction, as it costs more than it saves here. SQLite's rows come from the
-driver's cursor (``fetchmany``) and one f-string per row reshapes its stored times. Each
-chunk is then joined with commas and CRLF and checked as a whole: nine commas a row, one CR
-and one LF a row and no double quote mean no cell needed quoting; otherwise that chunk goes
-through ``csv.writer``, so the bytes are always exactly those of Python's csv module.
+Python's work per row to one f-string. Its query (``_users_select``) applies the rule for
+a cell's start in SQL: one comparison of the first character's code point settles almost
+every cell (A..~ holds no trigger and no whitespace), the rare rest get the full rule, with
+``ltrim`` for the leading whitespace. Live app passwords come from one ``GROUP BY`` joined
+to the rows. PostgreSQL also formats the times (``to_char``) and hands over text only; its
+rows arrive through psycopg's ``Cursor.stream`` in chunks (libpq's chunked-rows mode), a
+plain query rather than a ``DECLARE CURSOR``, so the server may use a parallel plan; JIT
+compilation is switched off for the transaction, as it costs more than it saves here.
+SQLite's rows come from the driver's cursor (``fetchmany``). The f-string puts the six
+text cells between their quotes (and reshapes SQLite's stored times): about 50 ns a row
+more than a plain comma join, where quoting in SQL cost the PostgreSQL server ten times
+that. Each chunk is then checked as a whole: twelve double quotes a row (the text cells'
+own), one CR and one LF a row and no ``;`` mean no text held a quote, a line break or a
+``;``, so nothing needed doubling or the piece guard. Otherwise the lines of that chunk
+that fail the same check are made again in Python (``_users_line``), so the bytes are
+always those of ``csv_line`` over the same values, on either engine.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from datetime import UTC, date, datetime
@@ -134,13 +160,44 @@ COLUMNS = {
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n＝＋－＠")
 # A first character worth a closer look: a trigger, or whitespace that may hide one.
 _LOOK_CLOSER = FORMULA_TRIGGERS | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+_SPACES = "".join(sorted(c for c in _LOOK_CLOSER if c.isspace()))  # what str.lstrip() removes
+_SPACES_AND_QUOTE = _SPACES + '"'
 ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
+# Where a reader with ";" as its separator may start a field or a row inside a text.
+_PIECE_BREAK = re.compile("([;\r\n])")
 
 
 def _escape_text(s: str) -> str:
     if s and s[0] in _LOOK_CLOSER and (s[0] in FORMULA_TRIGGERS or s.lstrip()[:1] in FORMULA_TRIGGERS):
-        return "'" + s
+        s = "'" + s
+    if ";" in s or "\r" in s or "\n" in s:
+        return _escape_pieces(s)
     return s
+
+
+def _escape_pieces(s: str) -> str:
+    """``s`` with a ``'`` before each piece after a ``;``, CR or LF that a ``;`` reader could
+    take for a formula (see the module docstring); the first piece is left as it is."""
+    parts = _PIECE_BREAK.split(s)  # text, break, text, break, ..., text
+    last = len(parts) - 1
+    for i in range(2, len(parts), 2):
+        piece = parts[i]
+        solid = piece.lstrip(_SPACES_AND_QUOTE)
+        # its leading whitespace and quotes: a reader may drop any of the quotes (and a
+        # reader that trims, the spaces), so none of them may be a trigger either (a tab)
+        lead = piece[: len(piece) - len(solid)]
+        if (
+            solid[:1] in FORMULA_TRIGGERS
+            or not FORMULA_TRIGGERS.isdisjoint(lead)
+            or (not piece and i == last)
+        ):
+            parts[i] = "'" + piece
+    return "".join(parts)
+
+
+def _quoted(s: str) -> str:
+    """RFC 4180: between double quotes, an inner one doubled."""
+    return '"' + s.replace('"', '""') + '"'
 
 
 def iso_utc(value: datetime) -> str:
@@ -159,7 +216,8 @@ def safe_cell(value: Any) -> Any:
 
     None -> ""; numbers (int, float, Decimal, bool) unchanged; datetime -> ISO 8601 UTC
     with Z, date -> YYYY-MM-DD; dict/list -> compact JSON; any other value as text, with a
-    leading ``'`` when it would start a formula (see the module docstring).
+    ``'`` at its start when it would start a formula and after each ``;``, CR or LF that
+    would start one for a ``;`` reader (see the module docstring).
     """
     if value is None:
         return ""
@@ -174,6 +232,25 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, dict | list | tuple):
         return _escape_text(compact_json(value))
     return _escape_text(str(value))
+
+
+def csv_cell(value: Any) -> str:
+    """One cell as written: a number, boolean, time or missing value bare; anything else is
+    text, through ``safe_cell`` and between double quotes (an inner quote doubled)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return _quoted(safe_cell(value))
+
+
+def csv_line(values: Iterable[Any]) -> str:
+    """One row as written: ``csv_cell`` of each value, commas between, CRLF at the end."""
+    return ",".join(map(csv_cell, values)) + "\r\n"
 
 
 def _text_or_none(value: Any) -> Any:
@@ -197,19 +274,19 @@ def columns_for(kind: str, by: str = "brand") -> tuple[str, ...]:
 
 # --- the users export ----------------------------------------------------------------------
 #
-# A million rows leave no room for Python work per cell: the database applies the cell
-# rule, and each row becomes one line by a plain join (see the module docstring).
+# A million rows leave no room for Python work per cell: the database applies the rule for
+# a cell's start, and each row becomes one line by one format (see the module docstring).
 
 _TRIGGER_CODES = sorted(map(ord, FORMULA_TRIGGERS))
-_SPACES = "".join(sorted(c for c in _LOOK_CLOSER if c.isspace()))  # what str.lstrip() removes
 _SPACE_CODES = sorted(map(ord, _SPACES))
 # No trigger and no whitespace lies in A..~ (65..126): most cells are settled by one compare.
 _PLAIN_CODES = (65, 126)
 
 
 def _guard_sql(text: Any, first_code: Callable[[Any], Any]) -> Any:
-    """SQL for ``_escape_text(text)``, never NULL; ``first_code`` gives the code point of a
-    text's first character (PostgreSQL ``ascii``, SQLite ``unicode``)."""
+    """SQL for the rule of a text's start (the first step of ``_escape_text``), never NULL;
+    ``first_code`` gives the code point of a text's first character (PostgreSQL ``ascii``,
+    SQLite ``unicode``). The pieces after a ``;``, CR or LF are Python's (``_users_line``)."""
     code = first_code(text)
     quoted = literal("'", String) + text
     return case(
@@ -228,7 +305,7 @@ def _guard_sql(text: Any, first_code: Callable[[Any], Any]) -> Any:
 
 def _users_select(engine: Engine, search: UserSearch | None) -> Select:
     """The user search with the export's columns, in the order the mailboxes were created,
-    the text cells already through the cell rule.
+    the text cells' starts already through the cell rule.
 
     Creation order (the primary key) reads the table front to back; address order walks
     the email index and fetches each row from wherever it lies, four times slower at a
@@ -236,8 +313,8 @@ def _users_select(engine: Engine, search: UserSearch | None) -> Select:
 
     Live app passwords are counted once per user by a ``GROUP BY`` joined to the rows, not
     by a subquery per row. PostgreSQL hands over text only, times formatted (``to_char``)
-    and "" for none; SQLite hands over its stored times ("YYYY-MM-DD HH:MM:SS.ffffff",
-    UTC), which ``_sqlite_time`` reshapes faster than SQLite's own string functions.
+    and "" for none; SQLite hands over its stored times ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), which ``_sqlite_time`` reshapes
+    faster than SQLite's own string functions.
     """
     u = user_search_query(search or UserSearch()).subquery("u")
     live = (
@@ -269,9 +346,10 @@ def _users_chunks(engine: Engine, search: UserSearch | None, chunk_rows: int) ->
 
     The rows stream through the driver's own cursor: PostgreSQL sends them in chunks as it
     produces them (libpq's chunked-rows mode; no ``DECLARE CURSOR``, which would rule out a
-    parallel plan), SQLite steps through the result as it is fetched. Each chunk is joined
-    with plain commas and checked as a whole (``_needs_quoting``); a chunk with a cell that
-    needs quotes goes through ``csv.writer`` instead.
+    parallel plan), SQLite steps through the result as it is fetched. Each row becomes one
+    line (the six text cells between quotes, the rest bare) and each chunk is checked as a
+    whole (``_lines_plain``); the lines of a chunk that fails it are checked one by one, and
+    those that fail are made again by ``_users_line``.
     """
     stmt = _users_select(engine, search)
     with engine.connect() as conn:
@@ -291,6 +369,9 @@ def _users_chunks(engine: Engine, search: UserSearch | None, chunk_rows: int) ->
             raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
+_USERS_QUOTES = 12  # a users line's own double quotes: six text cells, when no text holds one
+
+
 def _users_chunks_postgresql(dbapi: Any, sql: str, params: Any, chunk_rows: int) -> Iterator[tuple[str, int]]:
     from psycopg import capabilities
 
@@ -298,8 +379,15 @@ def _users_chunks_postgresql(dbapi: Any, sql: str, params: Any, chunk_rows: int)
     # closing(): a stream left open holds the connection's lock (a download cancelled half way)
     with dbapi.cursor() as cursor, closing(cursor.stream(sql, params, size=size)) as rows:
         while part := list(islice(rows, chunk_rows)):
-            text = "\r\n".join(map(",".join, part)) + "\r\n"  # every cell is text already
-            yield (_csv_rows(part) if _needs_quoting(text, len(part)) else text), len(part)
+            # every cell is text already; an f-string is as fast as a plain join here
+            lines = [
+                f'"{e}","{dn}","{b}","{d}","{st}","{tw}",{ap},{te},{c},{ll}\r\n'
+                for e, dn, b, d, st, tw, ap, te, c, ll in part
+            ]
+            text = "".join(lines)
+            if not _lines_plain(text, len(part)):
+                text = _remade(lines, part, lambda r: r)
+            yield text, len(part)
 
 
 def _users_chunks_sqlite(dbapi: Any, sql: str, params: Any, chunk_rows: int) -> Iterator[tuple[str, int]]:
@@ -308,29 +396,43 @@ def _users_chunks_sqlite(dbapi: Any, sql: str, params: Any, chunk_rows: int) -> 
     try:
         cursor.execute(sql, params)
         while part := cursor.fetchmany(chunk_rows):
-            text = "".join(
-                [
-                    f"{e},{dn},{b},{d},{st},{tw},{ap},{iso(te)},{iso(c)},{iso(ll)}\r\n"
-                    for e, dn, b, d, st, tw, ap, te, c, ll in part
-                ]
-            )
-            if _needs_quoting(text, len(part)):
-                text = _csv_rows((*r[:7], iso(r[7]), iso(r[8]), iso(r[9])) for r in part)
+            lines = [
+                f'"{e}","{dn}","{b}","{d}","{st}","{tw}",{ap},{iso(te)},{iso(c)},{iso(ll)}\r\n'
+                for e, dn, b, d, st, tw, ap, te, c, ll in part
+            ]
+            text = "".join(lines)
+            if not _lines_plain(text, len(part)):
+                text = _remade(lines, part, lambda r: (*r[:7], iso(r[7]), iso(r[8]), iso(r[9])))
             yield text, len(part)
     finally:
         cursor.close()
 
 
-def _needs_quoting(text: str, rows: int) -> bool:
-    """Whether ``rows`` users' lines, each cell joined by a comma and ended by CRLF, hold a
-    cell that RFC 4180 quotes: then there is a comma, CR or LF too many, or a double quote."""
-    return text.count(",") != 9 * rows or text.count("\n") != rows or text.count("\r") != rows or '"' in text
+def _remade(lines: list[str], rows: Sequence[Sequence], cells: Callable[[Sequence], Sequence]) -> str:
+    """A chunk whose text held a double quote, a ``;``, a CR or an LF more than its lines'
+    own: each line that does is made again from ``cells(row)``, the others kept."""
+    return "".join(
+        line if _lines_plain(line, 1) else _users_line(cells(row))
+        for line, row in zip(lines, rows, strict=True)
+    )
 
 
-def _csv_rows(rows: Iterable[Sequence]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue()
+def _lines_plain(text: str, rows: int) -> bool:
+    """Whether ``rows`` users' lines hold only their own quotes and line ends, and no ``;``:
+    then their text cells needed neither a quote doubled nor the piece guard."""
+    return (
+        text.count('"') == _USERS_QUOTES * rows
+        and text.count("\n") == rows
+        and text.count("\r") == rows
+        and ";" not in text
+    )
+
+
+def _users_line(cells: Sequence[Any]) -> str:
+    """One users line the plain way: the six text cells (starts guarded already) through the
+    piece guard and quoted, the rest (formatted already) bare."""
+    texts = (_quoted(_escape_pieces(c)) for c in cells[:6])
+    return ",".join([*texts, *map(str, cells[6:])]) + "\r\n"
 
 
 def _sqlite_time(v: str | None) -> str:
@@ -346,20 +448,23 @@ def _audit_select(audit_filter: AuditFilter | None):
     return audit_query(audit_filter)
 
 
-def _audit_row(r: tuple) -> tuple:
+def _audit_line(r: tuple) -> str:
     # audit_query: id, at, actor, action, object_type, object_key, brand, user, before, after, reason
     _id, at, actor, action, otype, okey, brand, user, before, after, reason = r
-    return (
-        iso_utc(at),
-        safe_cell(actor),
-        safe_cell(action),
-        safe_cell(otype),
-        safe_cell(okey),
-        safe_cell(brand),
-        safe_cell(user),
-        safe_cell(reason),
-        "" if before is None else safe_cell(compact_json(before)),
-        "" if after is None else safe_cell(compact_json(after)),
+    # before/after: compact JSON text, whatever JSON value they hold (a string included)
+    return csv_line(
+        (
+            at,
+            actor,
+            action,
+            otype,
+            okey,
+            brand,
+            user,
+            reason,
+            None if before is None else compact_json(before),
+            None if after is None else compact_json(after),
+        )
     )
 
 
@@ -393,21 +498,14 @@ def _chunks(
     """(text, rows in it) chunks of a CSV report, header first."""
     columns = columns_for(kind, by)
     chunk_rows = max(1, int(chunk_rows))
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(columns)
-    yield ("\ufeff" if bom else "") + buf.getvalue(), 0
-    buf.seek(0)
-    buf.truncate(0)
+    # The header: the bare column names (fixed identifiers, nothing to quote or guard).
+    yield ("\ufeff" if bom else "") + ",".join(columns) + "\r\n", 0
 
     if kind == "adoption":
         rows = _report_rows(kind, engine, by, brand, status, months)
         for start in range(0, len(rows), chunk_rows):
             part = rows[start : start + chunk_rows]
-            writer.writerows([safe_cell(r.get(c)) for c in columns] for r in part)
-            yield buf.getvalue(), len(part)
-            buf.seek(0)
-            buf.truncate(0)
+            yield "".join(csv_line(r.get(c) for c in columns) for r in part), len(part)
         return
 
     if kind == "users":
@@ -418,10 +516,7 @@ def _chunks(
         stmt = _audit_select(audit_filter)
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
         for part in result.partitions(chunk_rows):
-            writer.writerows(map(_audit_row, part))
-            yield buf.getvalue(), len(part)
-            buf.seek(0)
-            buf.truncate(0)
+            yield "".join(map(_audit_line, part)), len(part)
 
 
 def iter_csv(
@@ -554,6 +649,8 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "USERS_COLUMNS",
     "columns_for",
+    "csv_cell",
+    "csv_line",
     "dataframe",
     "iter_csv",
     "safe_cell",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -246,6 +248,51 @@ def is_safe(cell: str) -> bool:
     )
 
 
+# Where a reader with ";" as its separator may start a field (";") or a row (CR, LF) in a
+# text, whatever the quotes around it.
+BREAKS = re.compile("([;\r\n])")
+
+
+def first_solid(text: str) -> str:
+    """The first character that is neither whitespace nor a double quote ("" if none)."""
+    return next((c for c in text if not (c.isspace() or c == '"')), "")
+
+
+def piece_is_safe(piece: str, *, last: bool) -> bool:
+    """A piece after a ";", CR or LF that no ";" reader could make a formula of: it starts
+    with no trigger, also past whitespace and quotes, and is not an empty end of the text."""
+    if not piece:
+        return not last
+    # A ";" reader may drop any of the double quotes a piece begins with, and some readers
+    # trim spaces: no trigger in that leading run either.
+    lead = "".join(itertools.takewhile(lambda c: c.isspace() or c == '"', piece))
+    return not (set(lead) & exports.FORMULA_TRIGGERS) and first_solid(piece) not in exports.FORMULA_TRIGGERS
+
+
+def is_guarded_form(cell: str, original: str) -> bool:
+    """``cell`` is ``original`` with a "'" before some of its pieces, nothing else changed."""
+    got, want = BREAKS.split(cell), BREAKS.split(original)
+    return len(got) == len(want) and all(g in (w, "'" + w) for g, w in zip(got, want, strict=True))
+
+
+def starts_formula(field: str) -> bool:
+    return bool(field) and not is_safe(field)
+
+
+def semicolon_fields(text: str) -> list[str]:
+    """Every field of ``text`` read with ";" as the separator: by a reader that takes a lone
+    CR for a line end (newline=""), and by ``csv.reader(io.StringIO(text), delimiter=";")``,
+    which splits lines at LF only and raises on a CR inside an unquoted field ("new-line
+    character seen"): it refuses the file, so that reading holds nothing, and only a text
+    with a lone CR may make it refuse."""
+    fields = [f for row in csv.reader(io.StringIO(text, newline=""), delimiter=";") for f in row]
+    try:
+        fields += [f for row in csv.reader(io.StringIO(text), delimiter=";") for f in row]
+    except csv.Error as exc:
+        assert "new-line character" in str(exc) and re.search("\r(?!\n)", text), exc
+    return fields
+
+
 REPORTS = [
     ("users", {}, exports.USERS_COLUMNS),
     ("adoption", {"by": "brand"}, exports.ADOPTION_BRAND_COLUMNS),
@@ -427,17 +474,242 @@ def test_safe_cell_values() -> None:
     assert exports.safe_cell(["=1"]) == '["=1"]'
 
 
-@given(st.text())
+# Text rich in what the cell rule looks at, mixed with any other character.
+TRICKY_TEXT = st.text(st.one_of(st.sampled_from(list(';\r\n"=+-@\t ,\u3000＝x')), st.characters()))
+
+
+@given(TRICKY_TEXT)
 def test_safe_cell_never_starts_a_formula(text: str) -> None:
     out = exports.safe_cell(text)
-    assert out in (text, "'" + text)
+    # The old rule held only the first piece; the pieces after ";", CR, LF are guarded too.
+    assert is_guarded_form(out, text)
     assert is_safe(out)
+    pieces = BREAKS.split(out)[2::2]
+    assert all(piece_is_safe(p, last=i == len(pieces) - 1) for i, p in enumerate(pieces))
+
+
+@given(TRICKY_TEXT, TRICKY_TEXT)
+@settings(max_examples=500)
+@example('x;"\tx', "=1")  # the quote a ";" reader drops
+@example("a", 'x;""\t-1')
+def test_no_reader_finds_a_formula_in_two_lines_of_any_text(first: str, second: str) -> None:
+    # Each text in the first column and in a later one, between numbers and empty cells.
+    text = exports.csv_line([first, second, -1, None]) + exports.csv_line([None, second, first, 2.5])
+    assert not [f for f in semicolon_fields(text) if starts_formula(f)]
+    one, two = exports.safe_cell(first), exports.safe_cell(second)
+    assert read_rows(text) == [[one, two, "-1", ""], ["", two, one, "2.5"]]
+    assert is_guarded_form(one, first) and is_guarded_form(two, second)
 
 
 @given(st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans()))
 def test_safe_cell_leaves_numbers_alone(value) -> None:
     assert exports.safe_cell(value) == value
     assert type(exports.safe_cell(value)) is type(value)
+
+
+# --- read with ";" as the separator, and with "," ---------------------------------------
+
+# (text, what a "," reader must read back). A ";" reader (Excel in most of Europe) splits a
+# line at every ";" and a row at every CR or LF once the first cell is behind it, quotes
+# or not; what starts each piece it makes must not start a formula.
+HOSTILE = [
+    ("x;=cmd|' /C calc'!A0;", "x;'=cmd|' /C calc'!A0;'"),
+    ("a,=1+1", "a,=1+1"),  # a comma: quoted, nothing to guard
+    ('"quoted";=x', '"quoted";\'=x'),
+    ("tab\t=x", "tab\t=x"),  # a tab splits nothing
+    ("lf\n=x", "lf\n'=x"),
+    ("cr\r+x", "cr\r'+x"),
+    ("crlf\r\n-x", "crlf\r\n'-x"),
+    ("=1+1", "'=1+1"),
+    ("+1", "'+1"),
+    ("-1", "'-1"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("  =1", "'  =1"),  # whitespace before "="
+    ("\t=1", "'\t=1"),
+    (";=", ";'="),
+    ("a; =1", "a;' =1"),
+    ('a;"=1', "a;'\"=1"),  # after ;" a ";" reader quotes, and the quote hides nothing
+    ('a; ""@1', 'a;\' ""@1'),
+    ('a;"\tb', "a;'\"\tb"),  # a ";" reader drops the quote: the tab would start the field
+    ("a; \tb", "a;' \tb"),  # a reader that trims spaces would start the field with the tab
+    ("a;\tb", "a;'\tb"),  # a tab right after ";"
+    ("Zoë;＝1", "Zoë;'＝1"),  # full-width equals sign
+    ("日本\n－1", "日本\n'－1"),  # full-width minus after a line feed
+    ("a;\u3000@x", "a;'\u3000@x"),  # ideographic space
+    ("ends;", "ends;'"),  # an empty end: the closing quote would open a ";" field
+    ("a;b; c;1", "a;b; c;1"),  # harmless pieces stay as they are
+    ('say "hi"; ok', 'say "hi"; ok'),
+    ("Zoë Ångström 🙂", "Zoë Ångström 🙂"),
+]
+HOSTILE_AT = datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def build_hostile(url: str) -> list[dict]:
+    """A brand, a domain, a mailbox (display name) and an audit event (reason) per hostile
+    text, and an app password labelled with it where a label may hold it."""
+    from core.app_passwords import clean_label, create
+    from core.operators import Actor
+    from tests.factories import make_brand, make_domain
+
+    made = []
+    with session_scope(get_engine(url), write=True) as s:
+        for i, (text, want) in enumerate(HOSTILE):
+            brand = make_brand(s, text, allow_2fa=True, allow_app_passwords=True)
+            domain = make_domain(s, brand, f"h{i}.example")
+            user = User(email=f"u{i}@h{i}.example", domain_id=domain.id, display_name=text)
+            s.add(user)
+            s.flush()
+            s.add(
+                AuditEvent(
+                    at=HOSTILE_AT - timedelta(minutes=i),
+                    actor="alice",
+                    action="user.2fa_reset",
+                    object_type="user",
+                    object_key=user.email,
+                    brand_id=brand.id,
+                    user_id=user.id,
+                    reason=text,
+                )
+            )
+            label = text if " ".join(text.split()) == text and clean_label(text) == text else None
+            if label:
+                create(s, actor=Actor.cli(), email=user.email, label=label)
+            made.append({"email": user.email, "text": text, "want": want, "label": label})
+    return made
+
+
+def test_hostile_text_is_safe_read_with_either_separator(db_url: str) -> None:
+    made = build_hostile(db_url)
+    engine = get_engine(db_url)
+    texts = {
+        "users": "".join(exports.iter_csv("users", engine=engine)),
+        "adoption": "".join(exports.iter_csv("adoption", engine=engine, by="brand")),
+        "audit": "".join(exports.iter_csv("audit", engine=engine)),
+    }
+    for kind, text in texts.items():
+        bad = [f for f in semicolon_fields(text) if starts_formula(f)]
+        assert not bad, (kind, bad)  # the old export: ['=cmd|\' /C calc\'!A0', ...]
+
+    # Read with ",": every row whole, every text back as it was, after the guard's "'".
+    users = read_rows(texts["users"])[1:]
+    assert [r[0] for r in users] == [m["email"] for m in made]
+    assert [r[1] for r in users] == [m["want"] for m in made]  # display names
+    assert [r[2] for r in users] == [m["want"] for m in made]  # brand names
+    assert all(len(r) == len(exports.USERS_COLUMNS) for r in users)
+    brands = read_rows(texts["adoption"])[1:]
+    assert sorted(r[0] for r in brands) == sorted(m["want"] for m in made)
+    audit = read_rows(texts["audit"])[1:]
+    resets = [r for r in audit if r[2] == "user.2fa_reset"]  # newest first: in the order made
+    assert [r[7] for r in resets] == [m["want"] for m in made]  # reasons
+    assert [r[5] for r in resets] == [m["want"] for m in made]  # brands
+
+    # Device labels: in the audit log (object key, JSON after) and the command line's CSV.
+    labelled = [m for m in made if m["label"]]
+    assert len(labelled) > 15
+    created = {r[6]: r for r in audit if r[2] == "app_password.created"}
+    for m in labelled:
+        row = created[m["email"]]
+        assert is_guarded_form(row[4], f"{m['email']}/{m['label']}"), row[4]
+        assert is_guarded_form(
+            row[9], json.dumps({"label": m["label"]}, ensure_ascii=False, separators=(",", ":"))
+        )
+    from core.cli_format import emit
+
+    out = io.StringIO(newline="")
+    emit(
+        [{"email": m["email"], "label": m["label"], "n": -1} for m in labelled],
+        "csv",
+        ["email", "label", "n"],
+        out,
+    )
+    assert not [f for f in semicolon_fields(out.getvalue()) if starts_formula(f)]
+    assert read_rows(out.getvalue())[1:] == [[m["email"], m["want"], "-1"] for m in labelled]
+
+
+def test_a_small_users_export_as_literal_text(db_url: str) -> None:
+    from tests.factories import make_brand, make_domain
+
+    def at(*args: int) -> datetime:
+        return datetime(*args, tzinfo=UTC)
+
+    with session_scope(get_engine(db_url), write=True) as s:
+        brand = make_brand(s, "=Brand;@x", allow_2fa=True, allow_app_passwords=True)
+        domain = make_domain(s, brand, "lit.example")
+        ann = User(
+            email="ann@lit.example",
+            domain_id=domain.id,
+            display_name="x;=cmd|' /C calc'!A0;",
+            created_at=at(2026, 1, 1),
+            totp_enrolled_at=at(2026, 1, 2, 3, 4, 5),
+        )
+        bob = User(
+            email="-bob@lit.example",
+            domain_id=domain.id,
+            display_name='say "hi"\n=2',
+            status="suspended",
+            created_at=at(2026, 1, 5, 6, 7, 8, 123456),
+            last_login_at=at(2026, 1, 6),
+        )
+        cy = User(email="cy@lit.example", domain_id=domain.id, display_name="", created_at=at(2026, 1, 7))
+        s.add_all([ann, bob, cy])
+        s.flush()
+        s.add(AppPassword(user_id=ann.id, label="phone", password_hash="x", created_at=at(2026, 1, 3)))
+    want = (
+        "email,display_name,brand,domain,status,twofa,app_passwords,twofa_enrolled_at,created_at,last_login_at\r\n"
+        '"ann@lit.example","x;\'=cmd|\' /C calc\'!A0;\'","\'=Brand;\'@x","lit.example","active","on",1,'
+        "2026-01-02T03:04:05Z,2026-01-01T00:00:00Z,\r\n"
+        '"\'-bob@lit.example","say ""hi""\n\'=2","\'=Brand;\'@x","lit.example","suspended","off",0,,'
+        "2026-01-05T06:07:08Z,2026-01-06T00:00:00Z\r\n"
+        '"cy@lit.example","","\'=Brand;\'@x","lit.example","active","off",0,,2026-01-07T00:00:00Z,\r\n'
+    )
+    engine = get_engine(db_url)
+    assert "".join(exports.iter_csv("users", engine=engine)) == want
+    assert "".join(exports.iter_csv("users", engine=engine, chunk_rows=1)) == want
+    buf = io.BytesIO()
+    assert exports.write_csv(buf, "users", engine=engine, bom=True) == 3
+    assert buf.getvalue() == ("\ufeff" + want).encode("utf-8")
+
+
+def test_a_small_audit_export_as_literal_text(db_url: str) -> None:
+    from tests.factories import make_brand, make_domain
+
+    with session_scope(get_engine(db_url), write=True) as s:
+        brand = make_brand(s, "=Brand;@x")
+        domain = make_domain(s, brand, "lit.example")
+        ann = User(email="ann@lit.example", domain_id=domain.id)
+        s.add(ann)
+        s.flush()
+        s.add_all(
+            [
+                AuditEvent(
+                    at=datetime(2026, 2, 1, 10, tzinfo=UTC),
+                    actor="alice",
+                    action="user.2fa_reset",
+                    object_type="user",
+                    object_key=ann.email,
+                    brand_id=brand.id,
+                    user_id=ann.id,
+                    before={"enrolled": True},
+                    after={"enrolled": False},
+                    reason="a,=1+1; -x",
+                ),
+                AuditEvent(
+                    at=datetime(2026, 2, 1, 9, tzinfo=UTC),
+                    actor="=evil",
+                    action="brand.update",
+                    object_type="brand",
+                    object_key="b;@x",
+                    after={"note": "x;=1"},
+                ),
+            ]
+        )
+    want = (
+        "at,actor,action,object_type,object_key,brand,user,reason,before,after\r\n"
+        '2026-02-01T10:00:00Z,"alice","user.2fa_reset","user","ann@lit.example","\'=Brand;\'@x",'
+        '"ann@lit.example","a,=1+1;\' -x","{""enrolled"":true}","{""enrolled"":false}"\r\n'
+        '2026-02-01T09:00:00Z,"\'=evil","brand.update","brand","b;\'@x",,,,,"{""note"":""x;\'=1""}"\r\n'
+    )
+    assert "".join(exports.iter_csv("audit", engine=get_engine(db_url))) == want
 
 
 # --- bytes, streaming, files ---------------------------------------------------------------
@@ -504,6 +776,7 @@ EDGE_TEXTS = (
         "@",
         "＠,x",
     ]
+    + [text for text, _ in HOSTILE]  # the pieces a ";" reader makes: the guard in Python
 )
 TWIN_NOW = datetime(2026, 3, 1, 12, 30, 5, 987654, tzinfo=UTC)  # microseconds are cut, not rounded
 
@@ -512,7 +785,7 @@ def build_twin(url: str) -> None:
     """The same users, brands, domains and app passwords in any database."""
     with session_scope(get_engine(url), write=True) as s:
         brands = []
-        for i, name in enumerate(["=Brand", "Plain brand", " -brand", 'Brand, "Inc"']):
+        for i, name in enumerate(["=Brand", "Plain brand", " -brand", 'Brand, "Inc"', "Brand;@x"]):
             brands.append(Brand(name=name, allow_2fa=i % 2 == 0, allow_app_passwords=True))
             s.add(brands[-1])
         s.flush()
@@ -529,7 +802,7 @@ def build_twin(url: str) -> None:
             u = User(
                 email=f"{locals_[i % len(locals_)]}.{i}@{domains[i % 3].name}",
                 domain_id=domains[i % 3].id,
-                brand_id=brands[i % 4].id if i % 5 == 0 else None,
+                brand_id=brands[(i // 5) % 5].id if i % 5 == 0 else None,
                 display_name=text,
                 status="suspended" if i % 6 == 0 else "active",
                 created_at=TWIN_NOW - timedelta(days=i, seconds=i),
@@ -552,7 +825,8 @@ def build_twin(url: str) -> None:
 
 
 def reference_users_csv(url: str, search: UserSearch | None = None, bom: bool = False) -> bytes:
-    """The users export the slow, plain way: ORM rows, ``safe_cell`` and ``csv.writer``."""
+    """The users export the slow, plain way: ORM rows, ``safe_cell`` and the quoting rule
+    (every text cell quoted, numbers, times and empty times bare)."""
     from sqlalchemy import select
 
     from core.queries import search_users
@@ -574,14 +848,17 @@ def reference_users_csv(url: str, search: UserSearch | None = None, bom: bool = 
                 if not ap.revoked_at
             )
             twofa = "off" if u.totp_enrolled_at is None else ("on" if brand.allow_2fa else "dormant")
-            cells = [u.email, u.display_name, brand.name, domain.name, u.status, twofa, live]
-            cells += [u.totp_enrolled_at, u.created_at, u.last_login_at]
-            rows.append([exports.safe_cell(c) for c in cells])
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(exports.USERS_COLUMNS)
-    writer.writerows(rows)
-    return (("\ufeff" if bom else "") + buf.getvalue()).encode("utf-8")
+            texts = [u.email, u.display_name, brand.name, domain.name, u.status, twofa]
+            cells = [quoted(exports.safe_cell(c)) for c in texts] + [str(live)]
+            cells += [exports.safe_cell(t) for t in (u.totp_enrolled_at, u.created_at, u.last_login_at)]
+            rows.append(",".join(cells) + "\r\n")
+    header = ",".join(exports.USERS_COLUMNS) + "\r\n"
+    return (("\ufeff" if bom else "") + header + "".join(rows)).encode("utf-8")
+
+
+def quoted(text: str) -> str:
+    """A text cell as the exports write it: always between quotes, inner quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 @pytest.fixture(scope="module")
