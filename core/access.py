@@ -125,10 +125,6 @@ class Actor:
     def customer(cls, email: str) -> Actor:
         return cls(name=f"user:{email}", role=CUSTOMER, email=email)
 
-    @property
-    def is_operator(self) -> bool:
-        return self.role in ROLES
-
     def can(self, action: str) -> bool:
         """What this actor's role allows (a page's courtesy; ``require`` decides)."""
         return self.role in PERMISSIONS.get(action, frozenset())
