@@ -102,22 +102,7 @@ def html(at: AppTest) -> str:
 
 def texts(at: AppTest) -> str:
     """Every markdown, caption, alert and title of the page as read, one a line (for `in` checks)."""
-    parts = [
-        read(e.value)
-        for kind in (
-            "title",
-            "subheader",
-            "markdown",
-            "caption",
-            "info",
-            "success",
-            "warning",
-            "error",
-            "toast",
-        )
-        for e in getattr(at, kind)
-    ]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(str(read(e.value)) for kind in MARKDOWN_ELEMENTS for e in getattr(at, kind))
 
 
 def frame(at: AppTest, column: str):
