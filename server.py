@@ -8,7 +8,7 @@
 - ``/signin/sso?provider=<name>``: starts Streamlit's ``st.login`` OIDC flow (Streamlit's
   own ``/auth/login`` and ``/oauth2callback``). The provider's round trip ends at ``/``,
   which the gate sends to ``/signin``; there the identity Streamlit verified and stored in
-  its cookie is exchanged, once, for the console's own session (``core.auth.oidc_sign_in``)
+  its cookie is exchanged, once, for the console's own session (``core.access.operator_signin.oidc_sign_in``)
   and Streamlit's cookie is cleared;
 - ``/signout``: ends the session and clears the cookies (Streamlit's OIDC cookie too);
 - ``/signin/setup``: the one-time "create the first administrator" form while no operator
@@ -24,7 +24,7 @@
   everything else needs a valid session: a page GET goes to ``/signin?next=<path>``, the
   websocket and every other request get 403.
 
-Every decision is a core function (``core.auth``: passwords, codes, throttling, sessions)
+Every decision is a core function (``core.access.operator_signin``: passwords, codes, throttling, sessions)
 or a pure helper of ``web_session``; this file only speaks HTTP. The pages are small,
 self-contained HTML under a strict Content-Security-Policy: no script, no external
 asset, one stylesheet allowed by its hash.
@@ -69,11 +69,14 @@ from streamlit.web.server.server_util import get_cookie_secret
 from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
 from streamlit.web.server.starlette.starlette_server_config import TOKENS_COOKIE_NAME, USER_COOKIE_NAME
 
-from core import auth, exports, links, notify, operators, totp
-from core.access import Actor
-from core.config import get_settings
-from core.db import get_engine, session_scope
-from core.errors import CoreError
+from core.access import operator_signin, operators
+from core.access.permissions import Actor
+from core.notices import notify
+from core.platform import totp
+from core.platform.config import get_settings
+from core.platform.db import get_engine, session_scope
+from core.platform.errors import CoreError
+from core.reporting import exports, links
 from web_session import (
     CSRF_COOKIE,
     OIDC_NEXT_COOKIE,
@@ -116,7 +119,7 @@ async def actor_of(conn: HTTPConnection) -> Actor | None:
     token = token_from_cookie(conn.cookies.get(SESSION_COOKIE))
     if token is None:
         return None
-    return await _db(auth.session_actor, token)
+    return await _db(operator_signin.session_actor, token)
 
 
 # --- the session gate -------------------------------------------------------------------
@@ -406,7 +409,7 @@ def code_page(request: Request, next_url: str, *, username: str, message: str = 
 def enrol_page(
     request: Request, next_url: str, *, username: str, secret: str, message: str = ""
 ) -> HTMLResponse:
-    uri = totp.provisioning_uri(secret, account=username, issuer=auth.ISSUER)
+    uri = totp.provisioning_uri(secret, account=username, issuer=operator_signin.ISSUER)
     qr = segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff", border=4)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     body = (
@@ -466,7 +469,7 @@ def _step_url(step: str, next_url: str) -> str:
     return f"{SIGN_IN_PATH}?{urlencode({'step': step, 'next': next_url})}"
 
 
-def _to_step(step: auth.SignInStep, next_url: str) -> Response:
+def _to_step(step: operator_signin.SignInStep, next_url: str) -> Response:
     response = RedirectResponse(_step_url(step.next, next_url), status_code=303)
     _cookie(response, PENDING_COOKIE, step.ticket, path=SIGN_IN_PATH, max_age=PENDING_SECONDS)
     return response
@@ -488,7 +491,7 @@ async def login(request: Request) -> Response:
         return await _finish_sso(request, *identity)
     step = request.query_params.get("step", "")
     ticket = request.cookies.get(PENDING_COOKIE, "")
-    username = auth.read_ticket(ticket) if step in ("code", "enrol") else None
+    username = operator_signin.read_ticket(ticket) if step in ("code", "enrol") else None
     if step in ("code", "enrol") and username is None:
         return password_page(
             request, next_url, message="The sign-in took too long; enter your password again."
@@ -498,7 +501,7 @@ async def login(request: Request) -> Response:
     if step == "code":
         return code_page(request, next_url, username=username)
     try:
-        secret, _uri = await _db(auth.start_enrolment, ticket=ticket)
+        secret, _uri = await _db(operator_signin.start_enrolment, ticket=ticket)
     except CoreError as exc:
         # Enrolled already: the code step is the way on.
         return code_page(request, next_url, username=username, message=str(exc))
@@ -519,7 +522,7 @@ async def _login_post(request: Request) -> Response:
     if step == "password":
         username = str(form.get("username", ""))[:64]
         result = await run_in_threadpool(
-            auth.check_password,
+            operator_signin.check_password,
             get_engine(),
             username=username,
             password=str(form.get("password", "")),
@@ -531,18 +534,18 @@ async def _login_post(request: Request) -> Response:
                 next_url,
                 message=result.message,
                 username=username.strip().lower()[:64],
-                status=429 if result.message == auth.CLIENT_LIMITED else 200,
+                status=429 if result.message == operator_signin.CLIENT_LIMITED else 200,
             )
         return _to_step(result, next_url)
 
     ticket = request.cookies.get(PENDING_COOKIE, "")
-    result = await _db(auth.check_code, ticket=ticket, code=str(form.get("code", ""))[:20])
+    result = await _db(operator_signin.check_code, ticket=ticket, code=str(form.get("code", ""))[:20])
     if result.ok:
         response = RedirectResponse(next_url, status_code=303)
         _cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
         _clear(response, PENDING_COOKIE, SIGN_IN_PATH)
         return response
-    username = auth.read_ticket(ticket)
+    username = operator_signin.read_ticket(ticket)
     if username is None:
         return password_page(request, next_url, message=result.message)
     secret = str(form.get("secret", ""))
@@ -599,7 +602,7 @@ def sso_directory() -> dict[str, str]:
         return {}
     mac = secrets_singleton.get("mac") or {}
     table = mac.get("oidc_operators") if isinstance(mac, Mapping) else None
-    return auth.oidc_directory(table if isinstance(table, Mapping) else None)
+    return operator_signin.oidc_directory(table if isinstance(table, Mapping) else None)
 
 
 def _sso_links(next_url: str) -> str:
@@ -693,11 +696,13 @@ def sso_refused_page(request: Request, message: str) -> HTMLResponse:
 
 
 async def _finish_sso(request: Request, provider: str, claims: dict[str, Any]) -> Response:
-    result = await _db(auth.oidc_sign_in, provider=provider, claims=claims, directory=sso_directory())
+    result = await _db(
+        operator_signin.oidc_sign_in, provider=provider, claims=claims, directory=sso_directory()
+    )
     next_url = safe_next(request.cookies.get(OIDC_NEXT_COOKIE))
     response: Response
     if result.ok:
-        actor = await _db(auth.session_actor, result.token, touch=False, write=False)
+        actor = await _db(operator_signin.session_actor, result.token, touch=False, write=False)
         response = sso_done_page(request, next_url, username=actor.name if actor else "")
         _cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
     else:
@@ -720,7 +725,7 @@ async def logout(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)  # nothing ended, no cookie touched
     token = token_from_cookie(request.cookies.get(SESSION_COOKIE))
     if token is not None:
-        await _db(auth.end_session, token)
+        await _db(operator_signin.end_session, token)
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     _clear(response, SESSION_COOKIE, "/")
     _clear(response, PENDING_COOKIE, SIGN_IN_PATH)
@@ -735,7 +740,7 @@ async def logout(request: Request) -> Response:
 
 def _create_first_admin(
     session: Any, *, username: str, display_name: str, password: str
-) -> auth.SignInStep | None:
+) -> operator_signin.SignInStep | None:
     """The first administrator and a pending ticket for its enrolment, or None when operators exist."""
     if operators.operator_count(session) > 0:
         return None
@@ -748,7 +753,9 @@ def _create_first_admin(
         display_name=display_name,
     )
     # The password was just set: on to the authenticator's enrolment.
-    return auth.SignInStep(ok=True, message="", next="enrol", ticket=auth.make_ticket(op.username))
+    return operator_signin.SignInStep(
+        ok=True, message="", next="enrol", ticket=operator_signin.make_ticket(op.username)
+    )
 
 
 async def setup(request: Request) -> Response:
@@ -781,7 +788,7 @@ async def setup(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    """A large CSV export, streamed from a server-side cursor (core.links, core.exports).
+    """A large CSV export, streamed from a server-side cursor (core.reporting.links, core.reporting.exports).
 
     The gate has checked the session already; the link must also be genuine, fresh and
     made for this operator. The CSV is produced in a worker thread chunk by chunk, so
@@ -816,7 +823,7 @@ async def download(request: Request) -> Response:
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """The customer-notification sender runs beside the server, once a process
-    (``core.notify.start_sender``; none with ``MAC_SENDER=off``), and stops with it."""
+    (``core.notices.notify.start_sender``; none with ``MAC_SENDER=off``), and stops with it."""
     notify.start_sender()
     try:
         yield

@@ -3,10 +3,10 @@
 Shared by ``server.py`` (the ASGI routes and middleware) and the dashboard's guard
 (``app_pages/_ui.py``), which reads the cookie through ``st.context.cookies``. Nothing here
 touches the database or Streamlit: the cookie is checked here, the session in
-``core.auth.session_actor``.
+``core.access.operator_signin.session_actor``.
 
-The session cookie's value is ``<token>.<hmac>``: the random token that ``core.auth``
-knows by its SHA-256, and an HMAC of it with the settings key (``core.crypto.sign``). A
+The session cookie's value is ``<token>.<hmac>``: the random token that ``core.access.operator_signin``
+knows by its SHA-256, and an HMAC of it with the settings key (``core.platform.crypto.sign``). A
 forged or altered cookie is refused here, before any database lookup.
 
 Origins (PRODUCT.md Trust: the pages and websocket answer only their own origin).
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from core.auth import PENDING_COOKIE, PENDING_SECONDS, SESSION_COOKIE
-from core.crypto import sign, signature_ok
+from core.access.operator_signin import PENDING_COOKIE, PENDING_SECONDS, SESSION_COOKIE
+from core.platform.crypto import sign, signature_ok
 
 __all__ = [
     "CSRF_COOKIE",
@@ -93,7 +93,7 @@ def token_from_cookie(value: str | None) -> str | None:
     """The session token in a signed cookie value, or None when it is absent or forged.
 
     Only signed values are accepted; a bare token is refused like any other forgery.
-    The HMAC is compared in constant time (``core.crypto.signature_ok``).
+    The HMAC is compared in constant time (``core.platform.crypto.signature_ok``).
     """
     if not value or len(value) > 512:
         return None

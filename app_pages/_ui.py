@@ -2,7 +2,7 @@
 
 * ``require(action)`` — every page calls it first: the signed-in operator, or the script
   stops with "You are signed out." (and a sign-in link) or with the role that is missing.
-  The core checks every write again (``core.access.require``): hiding a control is a
+  The core checks every write again (``core.access.permissions.require``): hiding a control is a
   courtesy.
 * ``engine()`` — the one engine, via ``st.cache_resource`` (keyed by the database URL, so a
   test that points ``DATABASE_URL`` elsewhere gets its own).
@@ -34,12 +34,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from core import auth, queries
-from core.access import PERMISSIONS, ROLE_LABELS, Actor
-from core.auth import SESSION_COOKIE, session_actor, session_of
-from core.config import get_settings
-from core.db import get_engine, session_scope
-from core.errors import CoreError
+from core.access import operator_signin
+from core.access.operator_signin import SESSION_COOKIE, session_actor, session_of
+from core.access.permissions import PERMISSIONS, ROLE_LABELS, Actor
+from core.platform.config import get_settings
+from core.platform.db import get_engine, session_scope
+from core.platform.errors import CoreError
+from core.reporting import queries
 from web_session import SIGN_IN_PATH, SIGN_OUT_PATH, token_from_cookie
 
 T = TypeVar("T")
@@ -97,7 +98,7 @@ def write(fn: Callable[..., T], **kwargs: Any) -> tuple[T | None, str | None]:
 
     Returns (result, None) or (None, message). The actor is the browser's session as the
     request carries it now, never an operator remembered from an earlier run: the core
-    (``core.access.require``) reads in the write's own transaction whether that session
+    (``core.access.permissions.require``) reads in the write's own transaction whether that session
     may still act and with which role, so a callback of a tab left open after a sign-out,
     a deactivation, a demotion or an idle half hour is refused.
 
@@ -180,7 +181,7 @@ def require(action: str = "read", *, touch: bool = False) -> Actor:
 
 
 def _sign_out_everywhere(username: str) -> None:
-    _, error = write(auth.sign_out_everywhere, username=username)
+    _, error = write(operator_signin.sign_out_everywhere, username=username)
     if error:
         st.session_state["sidebar_flash"] = ("error", error)
 

@@ -1,5 +1,5 @@
 """Audit log: every write, who made it and when (UTC), filtered by operator, action, brand,
-user and date; exported as CSV through ``core.exports``."""
+user and date; exported as CSV through ``core.reporting.exports``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import audit, exports, operators, queries
-from core.audit import AuditFilter
+from core.access import operators
+from core.platform import audit
+from core.platform.audit import AuditFilter
+from core.reporting import exports, queries
 
 actor = _ui.require()
 url = _ui.db_url()

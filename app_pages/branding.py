@@ -3,24 +3,24 @@
 Decisions, for the next reader:
 
 * The preview is an ``st.iframe`` whose ``src`` is a ``data:text/html;base64,...`` URL
-  (``core.login_preview.preview_data_url``): a data: document has an opaque origin, so even
+  (``core.brands.login_page.preview_data_url``): a data: document has an opaque origin, so even
   if something got past the checks it could not reach the dashboard, and its first element
   is a Content-Security-Policy that allows inline styles and data: images and fonts only
   (nothing from any host, https included). Never an HTML string (``components.html`` /
   ``st.iframe("<html>")``): that iframe is same-origin with scripts allowed.
-* Only CSS that ``core.css.check_css`` accepts reaches the preview. While the editor holds
+* Only CSS that ``core.brands.css.check_css`` accepts reaches the preview. While the editor holds
   refused CSS, the preview shows the saved CSS and says so.
 * The editor is checked on every run (the check is cached by text): the findings under it
   always describe what is in it. "Check" is there for people who expect a button; it runs
   the same check and says the outcome in a toast.
 * "Load starter template" takes one click when nothing unsaved would be lost (the editor is
   empty or holds the saved CSS, which "Revert" brings back); over unsaved edits it asks first.
-* Save goes through ``core.brands.save_css`` with the version loaded with the brand
+* Save goes through ``core.brands.switches.save_css`` with the version loaded with the brand
   (``branding_loaded``), so a colleague's save in between is refused (optimistic
   concurrency) and offered as a "Reload". The core stores the CSS re-serialized (comments
   dropped), and the editor then shows exactly what was stored.
 * "Drive the preview" checks a code against the brand's demo mailbox
-  (``core.preview_mailbox``: ``preview@<brand>.invalid``, no ``users`` row), never a
+  (``core.brands.preview_mailbox``: ``preview@<brand>.invalid``, no ``users`` row), never a
   customer's: a wrong code throttles nobody and a right one uses up nobody's code. The page
   names the mailbox and shows its current code. Driving stays with the roles that may save
   a brand's CSS, as part of working on its look.
@@ -35,10 +35,10 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from app_pages import _ui
-from core import brands, preview_mailbox
-from core.css import STARTER_TEMPLATE, WCAG_AA_NORMAL_TEXT, CssRejected, CssReport, check_css
-from core.errors import CoreError
-from core.login_preview import preview_data_url, render_login_page
+from core.brands import preview_mailbox, switches
+from core.brands.css import STARTER_TEMPLATE, WCAG_AA_NORMAL_TEXT, CssRejected, CssReport, check_css
+from core.brands.login_page import preview_data_url, render_login_page
+from core.platform.errors import CoreError
 
 actor = _ui.require()
 url = _ui.db_url()
@@ -74,7 +74,7 @@ def _stored_version(name: str) -> int | None:
     """The brand's version as stored now (no cache), or None when it cannot be read."""
     try:
         with _ui.reading(url) as s:
-            return brands.get_brand(s, name).version
+            return switches.get_brand(s, name).version
     except (CoreError, OperationalError):
         return None
 
@@ -85,7 +85,7 @@ def _stored_version(name: str) -> int | None:
 def _load(name: str, note: str | None = None) -> None:
     """Read the brand fresh (its version must be the stored one) into the editor."""
     with _ui.reading(url) as s:
-        brand = brands.get_brand(s, name)
+        brand = switches.get_brand(s, name)
         loaded = {"name": brand.name, "version": brand.version, "css": brand.custom_login_css or ""}
     st.session_state["branding_loaded"] = loaded
     st.session_state["branding_css"] = loaded["css"]
@@ -118,7 +118,7 @@ def _check_now() -> None:
 
 def _save(name: str, version: int) -> None:
     css = st.session_state.get("branding_css", "")
-    result, error = _ui.write(brands.save_css, name=name, css=css, expected_version=version)
+    result, error = _ui.write(switches.save_css, name=name, css=css, expected_version=version)
     if error:
         stored = _stored_version(name)
         report = _check(css)

@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import audit, brands
-from core.brands import SWITCH_LABELS, SWITCHES, SwitchChange
+from core.brands import switches
+from core.brands.switches import SWITCH_LABELS, SWITCHES, SwitchChange
+from core.platform import audit
 
 actor = _ui.require()
 url = _ui.db_url()
@@ -25,19 +26,19 @@ NEEDS_2FA = "Means nothing while 2FA is off: turn on “Allow two-factor auth (2
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _list(url: str) -> list[dict]:
     with _ui.reading(url) as s:
-        return brands.list_brands(s)
+        return switches.list_brands(s)
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _detail(url: str, name: str) -> dict:
     with _ui.reading(url) as s:
-        return brands.brand_detail(s, name)
+        return switches.brand_detail(s, name)
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
 def _impact(url: str, name: str, change: SwitchChange) -> list[str]:
     with _ui.reading(url) as s:
-        return brands.preview_impact(s, name, change).sentences
+        return switches.preview_impact(s, name, change).sentences
 
 
 @st.cache_data(ttl=_ui.TTL, show_spinner=False)
@@ -49,7 +50,7 @@ def _history(url: str, name: str) -> list[dict]:
 def _load(name: str) -> None:
     """Read the brand fresh (no cache: its version must be the stored one) into the form."""
     with _ui.reading(url) as s:
-        d = brands.brand_detail(s, name)
+        d = switches.brand_detail(s, name)
     st.session_state["brands_loaded"] = {
         "name": d["name"],
         "version": d["version"],
@@ -74,7 +75,7 @@ def _select(shown: list[str]) -> None:
 
 
 def _update(name: str, version: int, change: SwitchChange) -> None:
-    _, error = _ui.write(brands.set_switches, name=name, change=change, expected_version=version)
+    _, error = _ui.write(switches.set_switches, name=name, change=change, expected_version=version)
     if error:
         st.session_state["brands_flash"] = ("error", error)
         return
@@ -83,7 +84,7 @@ def _update(name: str, version: int, change: SwitchChange) -> None:
 
 
 def _bulk(names: list[str], change: SwitchChange, versions: dict[str, int]) -> None:
-    _, error = _ui.write(brands.bulk_set_switches, names=names, change=change, expected_versions=versions)
+    _, error = _ui.write(switches.bulk_set_switches, names=names, change=change, expected_versions=versions)
     if error:
         st.session_state["brands_bulk_flash"] = ("error", f"Nothing was changed. {error}")
         return

@@ -1,6 +1,6 @@
 """Operators (administrators only): list, add, change a role, reset an authenticator, deactivate.
 
-Every change is a ``core.operators`` service, which checks the role again and keeps the last
+Every change is a ``core.access.operators`` service, which checks the role again and keeps the last
 active administrator (it cannot be deactivated or demoted). Each change is confirmed in a
 dialog that is opened on every run while ``operators_pending`` names it (Streamlit 1.67: a
 dialog opened straight from ``if st.button`` cannot be driven by AppTest).
@@ -19,9 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import auth, operators
-from core.access import ROLE_LABELS
-from core.models import ROLES
+from core.access import operator_signin, operators
+from core.access.permissions import ROLE_LABELS
+from core.platform.models import ROLES
 
 actor = _ui.require("operator.manage")
 url = _ui.db_url()
@@ -89,7 +89,7 @@ def _confirm() -> None:
         _, error = _ui.write(operators.reset_totp, username=name)
         done = f"The authenticator of {name} is removed; they set up a new one at their next sign-in."
     elif action == "sign_out":
-        ended, error = _ui.write(auth.sign_out_everywhere, username=name)
+        ended, error = _ui.write(operator_signin.sign_out_everywhere, username=name)
         done = f"{name} is signed out everywhere ({_ui.rows(ended or 0, 'session')} ended)."
     else:
         _, error = _ui.write(operators.deactivate, username=name)

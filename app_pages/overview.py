@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages import _ui
-from core import reports
+from core.reporting import reports
 
 actor = _ui.require()
 

@@ -1,7 +1,7 @@
 """Reports: the CSV downloads (adoption by brand, domain and month; the current user search;
 the audit log), each with a preview of its first rows and its row count.
 
-The files come from ``core.exports``: the same columns and the same formula-safe cells as
+The files come from ``core.reporting.exports``: the same columns and the same formula-safe cells as
 ``python -m core export``. The small adoption reports are made when the page is drawn; the
 user list and the audit log are made only when their button is clicked (a deferred download)
 and capped in the page — the full files are on the command line.
@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import exports, links, queries, reports
-from core.audit import AuditFilter
+from core.platform.audit import AuditFilter
+from core.reporting import exports, links, queries, reports
 
 actor = _ui.require("export")
 url = _ui.db_url()

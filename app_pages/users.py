@@ -1,6 +1,6 @@
 """Users: search mailboxes by any fragment, open one, reset its 2FA or revoke an app password.
 
-Pages of results are keyed by address (``core.queries.search_users``' keyset pagination):
+Pages of results are keyed by address (``core.reporting.queries.search_users``' keyset pagination):
 ``users_stack`` holds the address each page starts after. The confirmation dialog of
 "Disable 2FA" is opened on every run while ``users_pending_reset`` names the user (Streamlit
 1.67: a dialog opened straight from ``if st.button`` cannot be driven by AppTest).
@@ -17,10 +17,13 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core import app_passwords, audit, notify, queries, twofa, users
-from core.config import get_settings
-from core.errors import CoreError, NotFound
-from core.models import RESET_REASONS
+from core.mailboxes import app_passwords, twofa, users
+from core.notices import notify
+from core.platform import audit
+from core.platform.config import get_settings
+from core.platform.errors import CoreError, NotFound
+from core.platform.models import RESET_REASONS
+from core.reporting import queries
 
 actor = _ui.require()
 url = _ui.db_url()

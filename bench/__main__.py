@@ -88,8 +88,8 @@ def _export_child(url: str) -> tuple[float, int, float]:
     """Export every user to CSV in a child process: (seconds, rows, peak RSS in MB)."""
     code = (
         "import sys, time\n"
-        "from core import exports\n"
-        "from core.db import get_engine\n"
+        "from core.reporting import exports\n"
+        "from core.platform.db import get_engine\n"
         "t = time.perf_counter()\n"
         "with open(sys.argv[1], 'wb') as fh:\n"
         "    n = exports.write_csv(fh, 'users', engine=get_engine())\n"
@@ -112,13 +112,15 @@ def _export_child(url: str) -> tuple[float, int, float]:
 
 def _pages() -> list[tuple[str, float, float]]:
     """Each page through AppTest: the first run (cold caches) and a rerun (warm)."""
+    from sqlmodel import select
     from streamlit.testing.v1 import AppTest
 
-    from core.auth import sign_in_for_tests
-    from core.db import get_engine, session_scope
+    from core.access.operator_signin import open_session
+    from core.platform.db import get_engine, session_scope
+    from core.platform.models import Operator
 
     with session_scope(get_engine(), write=True) as s:
-        token = sign_in_for_tests(s, "admin")
+        token, _ended = open_session(s, s.scalars(select(Operator).where(Operator.username == "admin")).one())
     results = []
     for page in PAGES:
         if not (ROOT / page).exists():
@@ -148,9 +150,9 @@ def main() -> None:
     url = _prepare_env()
     from sqlalchemy import text
 
-    from core import queries
-    from core.db import get_engine, session_scope, upgrade_schema
-    from core.seed import seed_demo
+    from core.demo.seed import seed_demo
+    from core.platform.db import get_engine, session_scope, upgrade_schema
+    from core.reporting import queries
 
     engine_name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"Benchmark on {engine_name}: {args.users:,} users across {args.brands:,} brands", file=sys.stderr)

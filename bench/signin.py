@@ -3,7 +3,7 @@
 Two figures, on a fresh SQLite file under ``bench/out/``:
 
 1. the median time of a wrong password for an operator that exists against one for a name
-   that does not (``core.auth.check_password``, interleaved); the two must be within 10 %,
+   that does not (``core.access.operator_signin.check_password``, interleaved); the two must be within 10 %,
    or timing tells names apart;
 2. how long ordinary writes wait while 8 threads make 64 failing sign-in attempts: the
    hash runs outside any transaction, so a write waits only for the short failure records.
@@ -42,7 +42,7 @@ def _prepare() -> str:
 
 
 def _timing(engine, rounds: int) -> tuple[float, float]:
-    from core import auth
+    from core.access import operator_signin
 
     known, unknown = [], []
     for i in range(rounds):
@@ -50,15 +50,15 @@ def _timing(engine, rounds: int) -> tuple[float, float]:
         # throttled name is answered before any hash.
         for name, bucket in ((f"benchop{i}", known), (f"nobody{i}", unknown)):
             t0 = time.perf_counter()
-            auth.check_password(engine, username=name, password="not the password")  # noqa: S106
+            operator_signin.check_password(engine, username=name, password="not the password")  # noqa: S106
             bucket.append(time.perf_counter() - t0)
     return statistics.median(known), statistics.median(unknown)
 
 
 def _write_waits(engine, threads: int, attempts: int) -> tuple[float, float, int]:
-    from core import auth
-    from core.db import session_scope
-    from core.models import Brand
+    from core.access import operator_signin
+    from core.platform.db import session_scope
+    from core.platform.models import Brand
 
     waits: list[float] = []
     stop = threading.Event()
@@ -75,7 +75,7 @@ def _write_waits(engine, threads: int, attempts: int) -> tuple[float, float, int
 
     def flood(k: int) -> None:
         for j in range(attempts // threads):
-            auth.check_password(engine, username=f"flood{k}x{j}", password="wrong")  # noqa: S106
+            operator_signin.check_password(engine, username=f"flood{k}x{j}", password="wrong")  # noqa: S106
 
     w = threading.Thread(target=writer)
     w.start()
@@ -96,12 +96,12 @@ def main() -> None:
     args = p.parse_args()
     url = _prepare()
 
-    from core.db import get_engine, session_scope, upgrade_schema
-    from core.models import Operator
+    from core.platform.db import get_engine, session_scope, upgrade_schema
+    from core.platform.models import Operator
 
     upgrade_schema(url)
     engine = get_engine(url)
-    from core.crypto import hash_password
+    from core.platform.crypto import hash_password
 
     stored = hash_password("the password")
     with session_scope(engine, write=True) as s:

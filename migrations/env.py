@@ -3,9 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from core.config import get_settings
-from core.db import get_engine
+import core.platform.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from core.platform.config import get_settings
+from core.platform.db import get_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -25,8 +25,8 @@ import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
-from core.config import get_settings  # noqa: E402
-from core.db import dispose_engines, get_engine, upgrade_schema  # noqa: E402
+from core.platform.config import get_settings  # noqa: E402
+from core.platform.db import dispose_engines, get_engine, upgrade_schema  # noqa: E402
 
 get_settings.cache_clear()
 

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import auth, totp
-from core.access import Actor
-from core.crypto import encrypt_secret, hash_password
-from core.db import session_scope
-from core.models import AppPassword, Brand, Company, Domain, Operator, User, utcnow
+from core.access import operator_signin
+from core.access.permissions import Actor
+from core.platform import totp
+from core.platform.crypto import encrypt_secret, hash_password
+from core.platform.db import session_scope
+from core.platform.models import AppPassword, Brand, Company, Domain, Operator, User, utcnow
 
 _n = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -115,7 +116,7 @@ def session_token(s: Session, username: str) -> str:
     Like any sign-in, it ends the operator's other sessions.
     """
     op = s.scalars(select(Operator).where(Operator.username == username)).one()
-    token, _ended = auth.open_session(s, op)
+    token, _ended = operator_signin.open_session(s, op)
     return token
 
 

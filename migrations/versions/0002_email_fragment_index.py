@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from core import search_index
+from core.reporting import search_index
 
 revision: str = "0002"
 down_revision: str | None = "0001"

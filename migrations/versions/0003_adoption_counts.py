@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from core import summary
+from core.reporting import running_counts
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("domain_id", sa.Integer(), nullable=False),
         sa.Column("user_brand_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        *(sa.Column(c, sa.Integer(), nullable=False) for c in summary.GROUP_SUMS),
+        *(sa.Column(c, sa.Integer(), nullable=False) for c in running_counts.GROUP_SUMS),
         sa.PrimaryKeyConstraint("domain_id", "user_brand_id", "status"),
     )
     op.create_table(
@@ -50,14 +50,14 @@ def upgrade() -> None:
         postgresql_where=sa.text("revoked_at IS NULL"),
     )
     conn = op.get_bind()
-    summary.rebuild(conn)  # an existing database's counts, once
-    summary.create_triggers(conn)
+    running_counts.rebuild(conn)  # an existing database's counts, once
+    running_counts.create_triggers(conn)
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    summary.drop_triggers(conn)
-    summary.drop_functions(conn)
+    running_counts.drop_triggers(conn)
+    running_counts.drop_functions(conn)
     op.drop_index("ix_app_passwords_live_activity", table_name="app_passwords")
     op.create_index("ix_security_events_at", "security_events", ["at"])
     op.drop_index("ix_security_events_at_kind", table_name="security_events")

@@ -1,7 +1,7 @@
 """trigram index over the address with its punctuation folded into letters (PostgreSQL)
 
 pg_trgm ignores punctuation, so a fragment such as "k.r" or "a@f" found a fifth of all
-addresses in ix_users_email_trgm; see core.search_index. SQLite's FTS5 trigram table
+addresses in ix_users_email_trgm; see core.reporting.search_index. SQLite's FTS5 trigram table
 already indexes punctuation: nothing changes there.
 
 Revision ID: 0004
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from core import search_index
+from core.reporting import search_index
 
 revision: str = "0004"
 down_revision: str | None = "0003"

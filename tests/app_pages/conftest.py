@@ -18,8 +18,8 @@ from markdown_it import MarkdownIt
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core.config import get_settings
-from core.db import dispose_engines, get_engine, session_scope, upgrade_schema
+from core.platform.config import get_settings
+from core.platform.db import dispose_engines, get_engine, session_scope, upgrade_schema
 from tests.factories import session_token, setup_basic
 
 ROOT = Path(__file__).resolve().parents[2]

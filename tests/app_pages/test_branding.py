@@ -13,11 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core import brands, login
-from core.css import STARTER_TEMPLATE, check_css
-from core.db import session_scope
-from core.login_preview import PREVIEW_CSP
-from core.models import AuditEvent, Brand, Domain, LoginFailure, User
+from core.brands import switches
+from core.brands.css import STARTER_TEMPLATE, check_css
+from core.brands.login_page import PREVIEW_CSP
+from core.mailboxes import mailbox_login
+from core.platform.db import session_scope
+from core.platform.models import AuditEvent, Brand, Domain, LoginFailure, User
 from tests.app_pages.conftest import read, texts
 from tests.factories import PASSWORD, make_brand, make_domain, make_user, operator_actor
 
@@ -246,7 +247,7 @@ def test_a_colleagues_save_in_between_is_a_conflict_with_a_reload(engine, open_p
     at = _open(open_page, branded["on"])
     colleague = "#login-form .box-inner .modal { color: #111111; }\n"
     with session_scope(engine, write=True) as s:
-        brands.save_css(s, actor=operator_actor(s, "admin", "admin"), name=branded["on"], css=colleague)
+        switches.save_css(s, actor=operator_actor(s, "admin", "admin"), name=branded["on"], css=colleague)
     _editor(at).set_value(GOOD).run()
     _button(at, "branding_save").click().run()
     assert "was changed since you loaded it" in texts(at)
@@ -340,7 +341,7 @@ def test_ten_wrong_codes_in_the_preview_touch_no_customer(engine, open_page, bra
     assert _customer_rows(engine) == before
     # ann signs in to webmail with her password and her authenticator's current code.
     with session_scope(engine, write=True) as s:
-        outcome = login.check_login(
+        outcome = mailbox_login.check_login(
             s, email="ann@alpha.example.com", secret=PASSWORD, code=pyotp.TOTP(SECRET).now()
         )
     assert outcome.ok, outcome

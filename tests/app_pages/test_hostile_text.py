@@ -24,11 +24,12 @@ from markdown_it import MarkdownIt
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core import brands, preview_mailbox, totp
-from core.access import Actor
-from core.brands import SwitchChange
-from core.db import session_scope
-from core.models import Brand
+from core.access.permissions import Actor
+from core.brands import preview_mailbox, switches
+from core.brands.switches import SwitchChange
+from core.platform import totp
+from core.platform.db import session_scope
+from core.platform.models import Brand
 from tests.app_pages.conftest import read
 from tests.factories import make_app_password, make_domain, make_operator, make_user
 
@@ -216,7 +217,7 @@ def hostile(engine: Engine) -> dict:
         plain_user.display_name = NAME
         email, plain_email = user.email, plain_user.email
     with session_scope(engine, write=True) as s:  # the hostile operator changed the brand last
-        brands.set_switches(
+        switches.set_switches(
             s,
             actor=Actor(name=OPERATOR, role="admin"),
             name=BRAND,
@@ -263,7 +264,7 @@ def test_brands_deep_links_found_and_not_found(open_page, hostile, engine):
 
     at = _as_hostile(open_page, "brands", brand=BRAND)
     with session_scope(engine, write=True) as s:  # a colleague saves in between
-        brands.set_switches(
+        switches.set_switches(
             s, actor=Actor(name=OPERATOR, role="admin"), name=BRAND, change=SwitchChange(allow_2fa=False)
         )
     at.toggle("brands_sw_allow_app_passwords").set_value(True).run()

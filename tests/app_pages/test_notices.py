@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core import notify
-from core.config import get_settings
-from core.db import session_scope
-from core.models import Domain, Notification, utcnow
+from core.notices import notify
+from core.platform.config import get_settings
+from core.platform.db import session_scope
+from core.platform.models import Domain, Notification, utcnow
 from tests.app_pages.conftest import frame, html, texts
 from tests.core.test_notify import Refusing, SmtpServer
 from tests.factories import make_user

@@ -12,10 +12,11 @@ from sqlalchemy.engine import Engine
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from core import brands, reports
-from core.brands import SwitchChange
-from core.db import session_scope
-from core.models import AppPassword, AuditEvent, Brand, Domain, Notification, User
+from core.brands import switches
+from core.brands.switches import SwitchChange
+from core.platform.db import session_scope
+from core.platform.models import AppPassword, AuditEvent, Brand, Domain, Notification, User
+from core.reporting import reports
 from tests.app_pages.conftest import frame, html, read, texts
 from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
@@ -79,7 +80,7 @@ def test_an_unknown_token_is_signed_out(engine, people):
 
 
 def test_empty_database_says_how_to_load_demo_data(open_page, engine):
-    from core.db import session_scope as scope
+    from core.platform.db import session_scope as scope
     from tests.factories import make_operator
 
     with scope(engine, write=True) as s:
@@ -142,7 +143,7 @@ def test_brand_update_changes_the_database_and_the_audit_log(open_page, engine, 
 def test_a_stale_version_save_shows_the_conflict(open_page, engine, people):
     at = open_page("brands", as_="manager", brand="Alpha Mail")
     with session_scope(engine, write=True) as s:  # a colleague saves first
-        brands.set_switches(
+        switches.set_switches(
             s,
             actor=operator_actor(s, "admin", "admin"),
             name="Alpha Mail",
@@ -322,7 +323,7 @@ def test_reports_users_download_follows_the_users_search(open_page, downloads, p
 
 def test_audit_log_filters_and_exports(open_page, engine, downloads, people):
     with session_scope(engine, write=True) as s:
-        brands.set_switches(
+        switches.set_switches(
             s,
             actor=operator_actor(s, "manager", "account_manager"),
             name="Beta Mail",

@@ -1,7 +1,7 @@
 """A tab left open: the page rendered for an operator who, by the click, may no longer act.
 
 Streamlit runs a widget's callback before the page's guard, so the click is judged by core
-alone (``core.access.require``, in the write's own transaction). Each test renders a page
+alone (``core.access.permissions.require``, in the write's own transaction). Each test renders a page
 as the operator, changes the world behind the open tab, clicks, and checks that nothing
 changed, that the refusal is in the audit log and that the page then says so.
 """
@@ -16,10 +16,19 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core import auth, operators
-from core.access import Actor
-from core.db import session_scope
-from core.models import AppPassword, AuditEvent, Brand, Domain, Operator, OperatorSession, User, utcnow
+from core.access import operator_signin, operators
+from core.access.permissions import Actor
+from core.platform.db import session_scope
+from core.platform.models import (
+    AppPassword,
+    AuditEvent,
+    Brand,
+    Domain,
+    Operator,
+    OperatorSession,
+    User,
+    utcnow,
+)
 from tests.app_pages.conftest import texts
 from tests.factories import make_app_password, make_user
 
@@ -41,7 +50,7 @@ def _token(at: AppTest) -> str:
 
 def signed_out(engine: Engine, at: AppTest, username: str) -> None:
     with session_scope(engine, write=True) as s:
-        auth.end_session(s, _token(at))
+        operator_signin.end_session(s, _token(at))
 
 
 def deactivated(engine: Engine, at: AppTest, username: str) -> None:

@@ -7,9 +7,9 @@ import shutil
 
 from sqlalchemy import func, select
 
-from core.config import get_settings
-from core.db import dispose_engines
-from core.models import AuditEvent
+from core.platform.config import get_settings
+from core.platform.db import dispose_engines
+from core.platform.models import AuditEvent
 from tests.app_pages.conftest import texts
 
 

@@ -25,10 +25,10 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from core.db import get_engine, session_scope
-from core.login_preview import _page, preview_data_url
-from core.models import Brand
-from core.queries import brand_names
+from core.brands.login_page import _page, preview_data_url
+from core.platform.db import get_engine, session_scope
+from core.platform.models import Brand
+from core.reporting.queries import brand_names
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, as_shown, launched
 from tests.factories import make_brand, session_token
 

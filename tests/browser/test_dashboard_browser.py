@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from core.auth import SESSION_COOKIE
-from core.db import dispose_engines, get_engine, session_scope
-from core.models import AuditEvent, Brand, Notification, Operator, User
-from core.queries import UserSearch, search_users
+from core.access.operator_signin import SESSION_COOKIE
+from core.platform.db import dispose_engines, get_engine, session_scope
+from core.platform.models import AuditEvent, Brand, Notification, Operator, User
+from core.reporting.queries import UserSearch, search_users
 from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, as_shown, free_port, need_chromium
 from tests.factories import session_token
 
@@ -192,8 +192,8 @@ def test_a_2fa_reset_from_a_tab_left_open_is_refused(page, server, change):
     """The dialog opened while support could act; the click comes after they may not."""
     from playwright.sync_api import expect
 
-    from core import auth, operators
-    from core.access import Actor
+    from core.access import operator_signin, operators
+    from core.access.permissions import Actor
     from web_session import token_from_cookie
 
     engine = server["engine"]
@@ -210,7 +210,7 @@ def test_a_2fa_reset_from_a_tab_left_open_is_refused(page, server, change):
     expect(dialog).to_contain_text(as_shown(email), timeout=30_000)
     with session_scope(engine, write=True) as s:
         if change == "signed out":
-            auth.end_session(s, token_from_cookie(cookie))
+            operator_signin.end_session(s, token_from_cookie(cookie))
         else:
             operators.deactivate(s, actor=Actor.cli(), username="support")
     dialog.get_by_role("button", name="Disable 2FA", exact=True).click()

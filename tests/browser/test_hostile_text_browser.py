@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import pytest
 
-from core.db import dispose_engines, session_scope
-from core.models import Brand
+from core.platform.db import dispose_engines, session_scope
+from core.platform.models import Brand
 from tests.browser.chromium import ARTIFACTS, IDLE, launched, need_chromium
 from tests.factories import make_app_password, make_domain, make_user
 from tests.web.test_server import Client, _start, fresh_operator, location, sign_in

@@ -18,8 +18,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from core.db import dispose_engines, session_scope
-from core.models import Brand, Notification
+from core.platform.db import dispose_engines, session_scope
+from core.platform.models import Brand, Notification
 from tests.browser.chromium import ARTIFACTS, IDLE, launched, need_chromium
 from tests.core.test_notify import Collector, SmtpServer, received, wait_until
 from tests.factories import make_domain, make_user

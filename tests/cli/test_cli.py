@@ -30,9 +30,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from core import totp
-from core.db import get_engine, session_scope
-from core.models import (
+from core.platform import totp
+from core.platform.db import get_engine, session_scope
+from core.platform.models import (
     AppPassword,
     AuditEvent,
     Brand,
@@ -43,7 +43,7 @@ from core.models import (
     SecurityEvent,
     User,
 )
-from core.queries import ADOPTION_FIELDS
+from core.reporting.queries import ADOPTION_FIELDS
 from tests.conftest import pg_admin_url
 from tests.factories import (
     PASSWORD,

@@ -1,6 +1,6 @@
-"""core.access: every write proves, in its own transaction, who acts and that they still may.
+"""core.access.permissions: every write proves, in its own transaction, who acts and that they still may.
 
-A dashboard page hands core the browser's session (``auth.session_of``), never a role it
+A dashboard page hands core the browser's session (``operator_signin.session_of``), never a role it
 remembered: each test below opens a session, changes the world the way a colleague, an
 administrator or the clock would, and then acts through the old session. Runs on SQLite and
 PostgreSQL (``db_url``).
@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from core import access, auth, operators, twofa
-from core.access import Actor
-from core.config import load_settings
-from core.db import session_scope
-from core.errors import PermissionDenied
-from core.models import AuditEvent, Domain, Operator, OperatorSession, User, utcnow
+from core.access import operator_signin, operators, permissions
+from core.access.permissions import Actor
+from core.mailboxes import twofa
+from core.platform.config import load_settings
+from core.platform.db import session_scope
+from core.platform.errors import PermissionDenied
+from core.platform.models import AuditEvent, Domain, Operator, OperatorSession, User, utcnow
 from tests.factories import make_user, session_token, setup_basic
 
 EMAIL = "lost@alpha.example.com"
@@ -62,7 +63,7 @@ def admin() -> Actor:
 
 def _sign_out(engine: Engine, token: str) -> None:
     with session_scope(engine, write=True) as s:
-        auth.end_session(s, token)
+        operator_signin.end_session(s, token)
 
 
 def _deactivate(engine: Engine, token: str) -> None:
@@ -108,27 +109,27 @@ def _signed_in_again(engine: Engine, token: str) -> None:
 
 def _signed_out_everywhere(engine: Engine, token: str) -> None:
     with session_scope(engine, write=True) as s:
-        auth.sign_out_everywhere(s, actor=admin(), username="support")
+        operator_signin.sign_out_everywhere(s, actor=admin(), username="support")
 
 
 CHANGES: dict[str, tuple[Callable[[Engine, str], None], str, str]] = {
     # what happens between render and click: (the change, the refusal's why, its message)
-    "sign-out": (_sign_out, "session ended", access.SIGNED_OUT),
-    "deactivated": (_deactivate, "session ended", access.SIGNED_OUT),
-    "demoted": (_demote, "session ended", access.SIGNED_OUT),
-    "idle": (_idle, "session idle", access.SIGNED_OUT),
-    "absolute lifetime": (_too_old, "session too old", access.SIGNED_OUT),
-    "password changed": (_password_changed, "session ended", access.SIGNED_OUT),
-    "authenticator reset": (_authenticator_reset, "session ended", access.SIGNED_OUT),
-    "credentials changed": (_credentials_stamped, "credentials changed", access.SIGNED_OUT),
-    "signed in elsewhere": (_signed_in_again, "session ended", access.SIGNED_OUT),
-    "signed out everywhere": (_signed_out_everywhere, "session ended", access.SIGNED_OUT),
+    "sign-out": (_sign_out, "session ended", permissions.SIGNED_OUT),
+    "deactivated": (_deactivate, "session ended", permissions.SIGNED_OUT),
+    "demoted": (_demote, "session ended", permissions.SIGNED_OUT),
+    "idle": (_idle, "session idle", permissions.SIGNED_OUT),
+    "absolute lifetime": (_too_old, "session too old", permissions.SIGNED_OUT),
+    "password changed": (_password_changed, "session ended", permissions.SIGNED_OUT),
+    "authenticator reset": (_authenticator_reset, "session ended", permissions.SIGNED_OUT),
+    "credentials changed": (_credentials_stamped, "credentials changed", permissions.SIGNED_OUT),
+    "signed in elsewhere": (_signed_in_again, "session ended", permissions.SIGNED_OUT),
+    "signed out everywhere": (_signed_out_everywhere, "session ended", permissions.SIGNED_OUT),
 }
 
 
 def test_a_current_session_acts_and_the_event_names_its_operator(engine, world):
     token = token_for(engine, "support")
-    result = reset(engine, auth.session_of(token))
+    result = reset(engine, operator_signin.session_of(token))
     assert result.email == EMAIL and not enrolled(engine)
     with session_scope(engine) as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.2fa_reset")).one()
@@ -140,18 +141,18 @@ def test_a_current_session_acts_and_the_event_names_its_operator(engine, world):
 def test_a_session_that_may_no_longer_act_is_refused_and_changes_nothing(engine, world, change):
     token = token_for(engine, "support")
     with session_scope(engine) as s:
-        assert auth.session_actor(s, token, touch=False) is not None  # the page rendered
+        assert operator_signin.session_actor(s, token, touch=False) is not None  # the page rendered
     make_change, why, message = CHANGES[change]
     make_change(engine, token)
 
     with pytest.raises(PermissionDenied) as err:
-        reset(engine, auth.session_of(token))  # the click in the still-open tab
+        reset(engine, operator_signin.session_of(token))  # the click in the still-open tab
     assert str(err.value) == message
     assert enrolled(engine), "the 2FA reset went through"
     (refusal,) = refusals(engine)
     assert (refusal.actor, refusal.object_key, refusal.after["why"]) == ("support", "user.reset_2fa", why)
     with session_scope(engine) as s:
-        assert auth.session_actor(s, token, touch=False) is None  # and the next page is signed out
+        assert operator_signin.session_actor(s, token, touch=False) is None  # and the next page is signed out
 
 
 def test_a_role_changed_behind_the_session_is_read_from_the_database(engine, world):
@@ -161,7 +162,7 @@ def test_a_role_changed_behind_the_session_is_read_from_the_database(engine, wor
     with session_scope(engine, write=True) as s:
         s.execute(update(Operator).where(Operator.username == "support").values(role="analyst"))
     with pytest.raises(PermissionDenied, match=r"support \(Analyst\) may not reset a user's 2FA"):
-        reset(engine, auth.session_of(token))
+        reset(engine, operator_signin.session_of(token))
     assert enrolled(engine)
     assert refusals(engine)[0].after == {"why": "role", "role": "analyst"}
 
@@ -177,7 +178,7 @@ def test_an_operator_deactivated_behind_the_command_line_may_not_act(engine, wor
 
 def test_a_made_up_session_is_refused(engine, world):
     with pytest.raises(PermissionDenied, match="signed out"):
-        reset(engine, auth.session_of("not-a-session"))
+        reset(engine, operator_signin.session_of("not-a-session"))
     assert enrolled(engine)
     assert refusals(engine)[0].after["why"] == "no such session"
 
@@ -215,13 +216,18 @@ def test_sign_out_everywhere_is_ones_own_or_an_administrators(engine, world):
     support = token_for(engine, "support")
     analyst = token_for(engine, "analyst")
     with pytest.raises(PermissionDenied), session_scope(engine, write=True) as s:
-        auth.sign_out_everywhere(s, actor=auth.session_of(analyst), username="support")
+        operator_signin.sign_out_everywhere(s, actor=operator_signin.session_of(analyst), username="support")
     with session_scope(engine) as s:
-        assert auth.session_actor(s, support, touch=False) is not None
+        assert operator_signin.session_actor(s, support, touch=False) is not None
     with session_scope(engine, write=True) as s:
-        assert auth.sign_out_everywhere(s, actor=auth.session_of(analyst), username="analyst") == 1
+        assert (
+            operator_signin.sign_out_everywhere(
+                s, actor=operator_signin.session_of(analyst), username="analyst"
+            )
+            == 1
+        )
     with session_scope(engine) as s:
-        assert auth.session_actor(s, analyst, touch=False) is None
+        assert operator_signin.session_actor(s, analyst, touch=False) is None
         event = s.scalars(
             select(AuditEvent).where(AuditEvent.action == "operator.signed_out_everywhere")
         ).one()
@@ -232,8 +238,8 @@ def test_signing_in_again_ends_the_older_session(engine, world):
     first = token_for(engine, "support")
     second = token_for(engine, "support")
     with session_scope(engine) as s:
-        assert auth.session_actor(s, first, touch=False) is None
-        assert auth.session_actor(s, second, touch=False) is not None
+        assert operator_signin.session_actor(s, first, touch=False) is None
+        assert operator_signin.session_actor(s, second, touch=False) is not None
 
 
 def test_the_session_lifetime_setting():

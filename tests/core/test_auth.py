@@ -1,4 +1,4 @@
-"""core.auth against a real SQLite file: password, code, enrolment, throttling and sessions."""
+"""core.access.operator_signin against a real SQLite file: password, code, enrolment, throttling and sessions."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from core import auth, totp
-from core.crypto import decrypt_secret, token_digest
-from core.db import get_engine, session_scope
-from core.errors import BadInput
-from core.models import AuditEvent, LoginFailure, Operator, OperatorSession, utcnow
+from core.access import operator_signin
+from core.platform import totp
+from core.platform.crypto import decrypt_secret, token_digest
+from core.platform.db import get_engine, session_scope
+from core.platform.errors import BadInput
+from core.platform.models import AuditEvent, LoginFailure, Operator, OperatorSession, utcnow
 from tests.factories import PASSWORD, make_operator
 
 
@@ -31,13 +32,13 @@ def secret(eng: Engine) -> str:
     return s_
 
 
-def password(eng: Engine, username: str = "olga", pw: str = PASSWORD) -> auth.SignInStep:
-    return auth.check_password(eng, username=username, password=pw)
+def password(eng: Engine, username: str = "olga", pw: str = PASSWORD) -> operator_signin.SignInStep:
+    return operator_signin.check_password(eng, username=username, password=pw)
 
 
-def code(eng: Engine, ticket: str, given: str, now: float | None = None) -> auth.SignInStep:
+def code(eng: Engine, ticket: str, given: str, now: float | None = None) -> operator_signin.SignInStep:
     with session_scope(eng, write=True) as s:
-        return auth.check_code(s, ticket=ticket, code=given, now=now)
+        return operator_signin.check_code(s, ticket=ticket, code=given, now=now)
 
 
 def events(eng: Engine, action: str | None = None) -> list[AuditEvent]:
@@ -67,7 +68,7 @@ def signed_in(eng: Engine, secret: str) -> str:
 def test_right_password_gives_a_ticket_for_the_code_step(eng, secret):
     step = password(eng, "  OLGA ")
     assert step.ok and step.next == "code" and step.token == ""
-    assert auth.read_ticket(step.ticket) == "olga"
+    assert operator_signin.read_ticket(step.ticket) == "olga"
     assert failures(eng) == 0 and events(eng) == []
 
 
@@ -89,12 +90,12 @@ def test_deactivated_operator_cannot_sign_in(eng, secret):
 
 def test_ticket_is_signed_and_lasts_five_minutes():
     t0 = 1_700_000_000.0
-    ticket = auth.make_ticket("olga", now=t0)
-    assert auth.read_ticket(ticket, now=t0 + 299) == "olga"
-    assert auth.read_ticket(ticket, now=t0 + 301) is None
-    assert auth.read_ticket(ticket.replace("olga", "admin", 1), now=t0) is None
-    assert auth.read_ticket("olga|1700000000|00", now=t0) is None
-    assert auth.read_ticket("", now=t0) is None
+    ticket = operator_signin.make_ticket("olga", now=t0)
+    assert operator_signin.read_ticket(ticket, now=t0 + 299) == "olga"
+    assert operator_signin.read_ticket(ticket, now=t0 + 301) is None
+    assert operator_signin.read_ticket(ticket.replace("olga", "admin", 1), now=t0) is None
+    assert operator_signin.read_ticket("olga|1700000000|00", now=t0) is None
+    assert operator_signin.read_ticket("", now=t0) is None
 
 
 # --- the code step --------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def test_right_code_opens_a_session(eng, secret):
         assert row.token_hash == token_digest(token) and token not in row.token_hash
         op = s.scalars(select(Operator).where(Operator.username == "olga")).one()
         assert op.last_sign_in_at is not None
-        actor = auth.session_actor(s, token, touch=False)
+        actor = operator_signin.session_actor(s, token, touch=False)
     assert (actor.name, actor.role) == ("olga", "support")
     assert [e.action for e in events(eng)] == ["operator.sign_in"]
 
@@ -128,7 +129,7 @@ def test_malformed_code_says_what_is_wrong(eng, secret):
 
 def test_replayed_and_older_codes_are_refused(eng, secret):
     now = time.time()
-    ticket = auth.make_ticket("olga", now=now)  # stamped at the same fixed "now" as the checks
+    ticket = operator_signin.make_ticket("olga", now=now)  # stamped at the same fixed "now" as the checks
     assert code(eng, ticket, totp.current_code(secret, now), now=now).ok
     # RFC 6238 §5.2: the same code (step) once only; the step before it is older still.
     assert not code(eng, ticket, totp.current_code(secret, now), now=now).ok
@@ -137,7 +138,7 @@ def test_replayed_and_older_codes_are_refused(eng, secret):
 
 
 def test_stale_or_forged_ticket_is_refused(eng, secret):
-    stale = auth.make_ticket("olga", now=time.time() - 301)
+    stale = operator_signin.make_ticket("olga", now=time.time() - 301)
     assert "took too long" in code(eng, stale, totp.current_code(secret)).message
     assert "took too long" in code(eng, "olga|1|x", totp.current_code(secret)).message
 
@@ -157,7 +158,7 @@ def test_sixth_attempt_within_15_minutes_waits(eng, secret):
     )
     assert failures(eng) == 5  # a throttled attempt is not counted again
     # The code step is throttled as well, even with a valid ticket.
-    assert "Too many" in code(eng, auth.make_ticket("olga"), totp.current_code(secret)).message
+    assert "Too many" in code(eng, operator_signin.make_ticket("olga"), totp.current_code(secret)).message
 
 
 def test_throttle_window_passes(eng, secret):
@@ -192,7 +193,7 @@ def test_operator_without_authenticator_enrols(eng):
     step = password(eng, "newbie")
     assert step.ok and step.next == "enrol"
     with session_scope(eng, write=True) as s:
-        secret, uri = auth.start_enrolment(s, ticket=step.ticket)
+        secret, uri = operator_signin.start_enrolment(s, ticket=step.ticket)
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri and "issuer=MAC" in uri
     with session_scope(eng) as s:
         op = s.scalars(select(Operator).where(Operator.username == "newbie")).one()
@@ -208,12 +209,12 @@ def test_operator_without_authenticator_enrols(eng):
 def test_enrolled_operator_cannot_enrol_again(eng, secret):
     step = password(eng)
     with session_scope(eng, write=True) as s, pytest.raises(BadInput, match="authenticator already"):
-        auth.start_enrolment(s, ticket=step.ticket)
+        operator_signin.start_enrolment(s, ticket=step.ticket)
 
 
 def test_enrolment_needs_a_valid_ticket(eng):
     with session_scope(eng, write=True) as s, pytest.raises(BadInput, match="took too long"):
-        auth.start_enrolment(s, ticket="nobody|1|x")
+        operator_signin.start_enrolment(s, ticket="nobody|1|x")
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -239,40 +240,40 @@ def test_session_idle_30_minutes_ends(eng, secret):
     token = signed_in(eng, secret)
     _age(eng, token, 29)
     with session_scope(eng, write=True) as s:
-        assert auth.session_actor(s, token) is not None  # and the visit is recorded
+        assert operator_signin.session_actor(s, token) is not None  # and the visit is recorded
     assert utcnow() - _last_seen(eng, token).replace(tzinfo=utcnow().tzinfo) < timedelta(minutes=1)
     _age(eng, token, 31)
     with session_scope(eng, write=True) as s:
-        assert auth.session_actor(s, token) is None
+        assert operator_signin.session_actor(s, token) is None
 
 
 def test_touch_writes_at_most_every_30_seconds(eng, secret):
     token = signed_in(eng, secret)
     before = _last_seen(eng, token)
     with session_scope(eng, write=True) as s:
-        auth.session_actor(s, token)
+        operator_signin.session_actor(s, token)
     assert _last_seen(eng, token) == before
 
 
 def test_unknown_or_missing_token_is_no_one(eng, secret):
     signed_in(eng, secret)
     with session_scope(eng) as s:
-        assert auth.session_actor(s, "made-up", touch=False) is None
-        assert auth.session_actor(s, "", touch=False) is None
-        assert auth.session_actor(s, None, touch=False) is None
+        assert operator_signin.session_actor(s, "made-up", touch=False) is None
+        assert operator_signin.session_actor(s, "", touch=False) is None
+        assert operator_signin.session_actor(s, None, touch=False) is None
 
 
 def test_sign_out_ends_the_session(eng, secret):
     token = signed_in(eng, secret)
     with session_scope(eng, write=True) as s:
-        auth.end_session(s, token)
+        operator_signin.end_session(s, token)
     with session_scope(eng) as s:
-        assert auth.session_actor(s, token, touch=False) is None
+        assert operator_signin.session_actor(s, token, touch=False) is None
         assert s.scalars(select(OperatorSession.ended_at)).one() is not None
     assert events(eng)[-1].action == "operator.sign_out"
     with session_scope(eng, write=True) as s:
-        auth.end_session(s, token)  # twice is harmless, and not audited twice
-        auth.end_session(s, None)
+        operator_signin.end_session(s, token)  # twice is harmless, and not audited twice
+        operator_signin.end_session(s, None)
     assert len(events(eng, "operator.sign_out")) == 1
 
 
@@ -281,7 +282,7 @@ def test_deactivation_ends_open_sessions(eng, secret):
     with session_scope(eng, write=True) as s:
         s.execute(update(Operator).where(Operator.username == "olga").values(active=False))
     with session_scope(eng) as s:
-        assert auth.session_actor(s, token, touch=False) is None
+        assert operator_signin.session_actor(s, token, touch=False) is None
 
 
 # --- what a sign-in attempt may cost, and tell ------------------------------------------------
@@ -295,8 +296,8 @@ def _argon2_parameters(encoded: str) -> str:
 def test_the_stand_in_hash_is_made_with_the_parameters_of_real_hashes(eng, secret):
     with session_scope(eng) as s:
         real = s.scalars(select(Operator.password_hash).where(Operator.username == "olga")).one()
-    assert _argon2_parameters(auth._stand_in_hash()) == _argon2_parameters(real)
-    assert auth._stand_in_hash().split("$")[1] == real.split("$")[1]  # the same variant
+    assert _argon2_parameters(operator_signin._stand_in_hash()) == _argon2_parameters(real)
+    assert operator_signin._stand_in_hash().split("$")[1] == real.split("$")[1]  # the same variant
 
 
 @pytest.mark.parametrize("username", ["olga", "nobody"])
@@ -306,7 +307,7 @@ def test_the_password_is_hashed_outside_any_write_transaction(eng, secret, monke
 
     path = eng.url.database
     seen: list[bool] = []
-    real_verify = auth.verify_password
+    real_verify = operator_signin.verify_password
 
     def verify(stored, plain):
         other = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -320,7 +321,7 @@ def test_the_password_is_hashed_outside_any_write_transaction(eng, secret, monke
             other.close()
         return real_verify(stored, plain)
 
-    monkeypatch.setattr(auth, "verify_password", verify)
+    monkeypatch.setattr(operator_signin, "verify_password", verify)
     assert not password(eng, username, "a wrong password").ok
     assert password(eng, "olga").ok
     assert seen == [True, True]
@@ -334,14 +335,14 @@ def test_a_username_no_operator_could_have_never_reaches_the_database(eng, secre
     step = password(eng, given, PASSWORD)
     assert not step.ok and step.message == "Wrong username, password or code."
     (event,) = events(eng)
-    assert (event.actor, event.object_key) == (auth.INVALID_NAME, auth.INVALID_NAME)
+    assert (event.actor, event.object_key) == (operator_signin.INVALID_NAME, operator_signin.INVALID_NAME)
     with session_scope(eng) as s:
         subjects = s.scalars(select(LoginFailure.subject)).all()
-    assert subjects == [f"operator:{auth.INVALID_NAME}"]
+    assert subjects == [f"operator:{operator_signin.INVALID_NAME}"]
 
 
 def test_the_attempt_limiter_counts_a_sliding_minute():
-    limiter = auth.AttemptLimiter(limit=3, window=60)
+    limiter = operator_signin.AttemptLimiter(limit=3, window=60)
     assert [limiter.allow("10.0.0.1", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
     assert limiter.allow("10.0.0.2", now=3)  # another address has its own count
     assert not limiter.allow("10.0.0.1", now=59.9)
@@ -349,8 +350,8 @@ def test_the_attempt_limiter_counts_a_sliding_minute():
 
 
 def test_a_flood_from_one_address_stops_before_the_hash_and_the_database(eng, secret, monkeypatch):
-    monkeypatch.setattr(auth, "client_limit", lambda: limiter)
-    limiter = auth.AttemptLimiter(limit=2, window=60)
+    monkeypatch.setattr(operator_signin, "client_limit", lambda: limiter)
+    limiter = operator_signin.AttemptLimiter(limit=2, window=60)
     assert not password_from(eng, "203.0.113.9").ok
     assert not password_from(eng, "203.0.113.9").ok
     assert failures(eng) == 2
@@ -358,11 +359,11 @@ def test_a_flood_from_one_address_stops_before_the_hash_and_the_database(eng, se
     def no_hash(stored, plain):
         raise AssertionError("the flood reached the password hash")
 
-    monkeypatch.setattr(auth, "verify_password", no_hash)
+    monkeypatch.setattr(operator_signin, "verify_password", no_hash)
     step = password_from(eng, "203.0.113.9")
-    assert not step.ok and step.message == auth.CLIENT_LIMITED
+    assert not step.ok and step.message == operator_signin.CLIENT_LIMITED
     assert failures(eng) == 2 and len(events(eng)) == 2  # nothing written for the refused attempt
 
 
-def password_from(eng: Engine, client: str) -> auth.SignInStep:
-    return auth.check_password(eng, username="olga", password="wrong", client=client)
+def password_from(eng: Engine, client: str) -> operator_signin.SignInStep:
+    return operator_signin.check_password(eng, username="olga", password="wrong", client=client)

@@ -1,4 +1,4 @@
-"""core.css: what brand login CSS is refused, warned about, and stored."""
+"""core.brands.css: what brand login CSS is refused, warned about, and stored."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import tinycss2
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import core.css
-from core.css import (
+import core.brands.css
+from core.brands.css import (
     DATA_IMAGE_TYPES,
     LOGIN_PAGE_NAMES,
     MAX_CSS_BYTES,
@@ -460,7 +460,7 @@ def test_an_outside_url_names_its_line_and_the_rule() -> None:
 def test_the_data_image_limit_is_32_kib_decoded_and_stated() -> None:
     assert MAX_DATA_IMAGE_BYTES == 32 * 1024
     assert {"image/png", "image/jpeg", "image/gif", "image/webp"} == DATA_IMAGE_TYPES
-    assert "32 KiB" in (core.css.__doc__ or "")
+    assert "32 KiB" in (core.brands.css.__doc__ or "")
     at_limit = base64.b64encode(b"\x89PNG" + b"\0" * (MAX_DATA_IMAGE_BYTES - 4)).decode()
     assert check_css(f"{MODAL} {{ background: url(data:image/png;base64,{at_limit}) }}").ok
     (finding,) = check_css(f"{MODAL} {{ background: url(data:image/png;base64,{BIG_PNG}) }}").errors

@@ -1,4 +1,4 @@
-"""core.exports against a real SQLite file and a real PostgreSQL database.
+"""core.reporting.exports against a real SQLite file and a real PostgreSQL database.
 
 Round trips of every export through csv.reader and pandas, the formula-injection corpus,
 the byte-order mark, chunked streaming and the DataFrame previews. PostgreSQL runs in a
@@ -28,11 +28,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-# tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
-from core import exports
-from core.audit import AuditFilter
-from core.db import get_engine, session_scope, upgrade_schema
-from core.models import (
+from core.platform.audit import AuditFilter
+from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.models import (
     AppPassword,
     AuditEvent,
     Brand,
@@ -42,7 +40,10 @@ from core.models import (
     User,
     utcnow,
 )
-from core.queries import ADOPTION_FIELDS, UserSearch
+
+# tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
+from core.reporting import exports
+from core.reporting.queries import ADOPTION_FIELDS, UserSearch
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -60,7 +61,7 @@ PAYLOADS = [
     "-1",
     "@x",
     "=cmd|' /C notepad'!'A1'",
-    "＝1+1",  # full-width equals sign: escaped too (decision, see core.exports)
+    "＝1+1",  # full-width equals sign: escaped too (decision, see core.reporting.exports)
     "＋1",
     "－1",
     "＠x",
@@ -547,8 +548,8 @@ HOSTILE_AT = datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC)
 def build_hostile(url: str) -> list[dict]:
     """A brand, a domain, a mailbox (display name) and an audit event (reason) per hostile
     text, and an app password labelled with it where a label may hold it."""
-    from core.app_passwords import clean_label, create
-    from core.operators import Actor
+    from core.access.operators import Actor
+    from core.mailboxes.app_passwords import clean_label, create
     from tests.factories import make_brand, make_domain
 
     made = []
@@ -613,7 +614,7 @@ def test_hostile_text_is_safe_read_with_either_separator(db_url: str) -> None:
         assert is_guarded_form(
             row[9], json.dumps({"label": m["label"]}, ensure_ascii=False, separators=(",", ":"))
         )
-    from core.cli_format import emit
+    from core.cli.output import emit
 
     out = io.StringIO(newline="")
     emit(
@@ -829,7 +830,7 @@ def reference_users_csv(url: str, search: UserSearch | None = None, bom: bool = 
     (every text cell quoted, numbers, times and empty times bare)."""
     from sqlalchemy import select
 
-    from core.queries import search_users
+    from core.reporting.queries import search_users
 
     with session_scope(get_engine(url)) as s:
         wanted = None
@@ -971,7 +972,7 @@ def test_dataframe_audit(world: World) -> None:
 
 
 def _cli_csv(rows: list[dict], fields: list[str]) -> list[list[str]]:
-    from core.cli_format import emit
+    from core.cli.output import emit
 
     out = io.StringIO(newline="")
     emit(rows, "csv", fields, out=out)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core import notify
-from core.config import Settings, load_settings
-from core.db import get_engine, session_scope, upgrade_schema
-from core.models import Brand, Company, Domain, User
+from core.notices import notify
+from core.platform.config import Settings, load_settings
+from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.models import Brand, Company, Domain, User
 from tests.factories import make_operator
 
 

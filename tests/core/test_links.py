@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from core import links
-from core.access import Actor
-from core.audit import AuditFilter
-from core.errors import PermissionDenied
-from core.queries import UserSearch
+from core.access.permissions import Actor
+from core.platform.audit import AuditFilter
+from core.platform.errors import PermissionDenied
+from core.reporting import links
+from core.reporting.queries import UserSearch
 
 ANA = Actor(name="ana", role="analyst")
 

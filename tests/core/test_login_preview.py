@@ -1,4 +1,4 @@
-"""core.login_preview: the sandbox's stand-in webmail login page."""
+"""core.brands.login_page: the sandbox's stand-in webmail login page."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from core.css import LOGIN_PAGE_NAMES, STARTER_TEMPLATE, CssRejected, check_css
-from core.login_preview import (
+from core.brands.css import LOGIN_PAGE_NAMES, STARTER_TEMPLATE, CssRejected, check_css
+from core.brands.login_page import (
     PREVIEW_CSP,
     PREVIEW_DOM_NAMES,
     preview_data_url,

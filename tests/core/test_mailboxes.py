@@ -10,12 +10,18 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from core import app_passwords, login, twofa, users
-from core.access import Actor
-from core.db import session_scope
-from core.errors import BadInput, PermissionDenied, Refused
-from core.models import AppPassword, AuditEvent, Notification, SecurityEvent, User
-from core.queries import AdoptionFilter, UserSearch, adoption_by_brand, adoption_by_domain, search_users
+from core.access.permissions import Actor
+from core.mailboxes import app_passwords, mailbox_login, twofa, users
+from core.platform.db import session_scope
+from core.platform.errors import BadInput, PermissionDenied, Refused
+from core.platform.models import AppPassword, AuditEvent, Notification, SecurityEvent, User
+from core.reporting.queries import (
+    AdoptionFilter,
+    UserSearch,
+    adoption_by_brand,
+    adoption_by_domain,
+    search_users,
+)
 from tests.factories import PASSWORD, make_app_password, make_brand, make_domain, make_user, setup_basic
 
 SUPPORT = Actor(name="support", role="support")
@@ -150,7 +156,7 @@ def test_app_passwords_suspended_while_brand_disallows(engine):
     with session_scope(engine) as s:
         assert users.user_detail(s, email)["app_passwords"][0]["state"] == "suspended"
     with session_scope(engine, write=True) as s:
-        out = login.check_login(s, email=email, secret=PASSWORD, app_password=True)
+        out = mailbox_login.check_login(s, email=email, secret=PASSWORD, app_password=True)
     assert out.rule == "app_passwords_not_allowed"
     with pytest.raises(Refused, match="does not allow app passwords"), session_scope(engine, write=True) as s:
         app_passwords.create(s, actor=Actor.customer(email), email=email, label="New")
@@ -158,7 +164,7 @@ def test_app_passwords_suspended_while_brand_disallows(engine):
 
 def _login(engine, email, secret=PASSWORD, **kw):
     with session_scope(engine, write=True) as s:
-        return login.check_login(s, email=email, secret=secret, **kw)
+        return mailbox_login.check_login(s, email=email, secret=secret, **kw)
 
 
 def test_login_password_then_code_replay_and_drift(engine):

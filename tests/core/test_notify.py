@@ -1,4 +1,4 @@
-"""core.notify against a real SQLite file (the sender loop: PostgreSQL too) and a real SMTP server on loopback."""
+"""core.notices.notify against a real SQLite file (the sender loop: PostgreSQL too) and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core import notify
-from core.config import Settings, SettingsError, load_settings
-from core.db import get_engine, session_scope, upgrade_schema
-from core.errors import BadInput
-from core.models import AuditEvent, Brand, Company, Domain, Notification, User, utcnow
+from core.notices import notify
+from core.platform.config import Settings, SettingsError, load_settings
+from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.errors import BadInput
+from core.platform.models import AuditEvent, Brand, Company, Domain, Notification, User, utcnow
 
 SENDER = "security@mail.example.com"
 
@@ -477,7 +477,7 @@ def test_malformed_smtp_url_claims_nothing(db, tmp_path) -> None:
     assert (row.status, row.attempts) == ("pending", 0)
 
 
-# --- the sender loop (core.notify.Sender), on SQLite and PostgreSQL ----------------------------
+# --- the sender loop (core.notices.notify.Sender), on SQLite and PostgreSQL ----------------------------
 
 
 def wait_until(condition, timeout: float = 30.0, what: str = "the condition") -> float:

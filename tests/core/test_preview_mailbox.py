@@ -1,4 +1,4 @@
-"""core.preview_mailbox: the Branding sandbox drives its preview with a demo mailbox, never a customer's."""
+"""core.brands.preview_mailbox: the Branding sandbox drives its preview with a demo mailbox, never a customer's."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core import login, preview_mailbox
-from core.db import session_scope
-from core.errors import NotFound
-from core.models import LoginFailure, User
+from core.brands import preview_mailbox
+from core.mailboxes import mailbox_login
+from core.platform.db import session_scope
+from core.platform.errors import NotFound
+from core.platform.models import LoginFailure, User
 from tests.factories import PASSWORD, make_brand, make_domain, make_user
 
 NOW = 1_800_000_000.0  # a fixed clock, in the middle of a 30-second step
@@ -91,7 +92,7 @@ def test_ten_wrong_codes_touch_no_customer_who_still_signs_in(engine, brand_with
         assert not preview_mailbox.verify(mailbox, code=wrong, now=NOW).ok
     assert _rows(engine) == before
     with session_scope(engine, write=True) as s:
-        outcome = login.check_login(
+        outcome = mailbox_login.check_login(
             s,
             email=brand_with_customer["email"],
             secret=PASSWORD,

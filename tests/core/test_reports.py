@@ -1,4 +1,4 @@
-"""core.reports against a real SQLite file and a real PostgreSQL database.
+"""core.reporting.reports against a real SQLite file and a real PostgreSQL database.
 
 Every figure is checked against a count made in Python from the rows the test inserted.
 PostgreSQL runs in a database of its own (created and dropped here); it is skipped with the
@@ -21,10 +21,11 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, utcnow
+
 # tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
-from core import reports
-from core.db import get_engine, session_scope, upgrade_schema
-from core.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, utcnow
+from core.reporting import reports
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KIND_COL = {

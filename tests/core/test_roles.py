@@ -16,12 +16,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import app_passwords, brands, operators, twofa
-from core.access import ACTION_WORDS, PERMISSIONS, ROLE_LABELS, Actor
-from core.brands import SwitchChange
-from core.db import session_scope
-from core.errors import PermissionDenied
-from core.models import ROLES, AppPassword, AuditEvent, Brand, Domain, Notification, Operator, User
+from core.access import operators
+from core.access.permissions import ACTION_WORDS, PERMISSIONS, ROLE_LABELS, Actor
+from core.brands import switches
+from core.brands.switches import SwitchChange
+from core.mailboxes import app_passwords, twofa
+from core.platform.db import session_scope
+from core.platform.errors import PermissionDenied
+from core.platform.models import ROLES, AppPassword, AuditEvent, Brand, Domain, Notification, Operator, User
 from tests.factories import make_app_password, make_user, setup_basic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,17 +74,17 @@ def snapshot(engine: Engine) -> dict:
 
 
 WRITES: dict[str, tuple[str, Callable[[Session, Actor, dict], object]]] = {
-    "brands.set_switches": (
+    "switches.set_switches": (
         "brand.update",
-        lambda s, a, w: brands.set_switches(s, actor=a, name=w["on"], change=SwitchChange(allow_2fa=False)),
+        lambda s, a, w: switches.set_switches(s, actor=a, name=w["on"], change=SwitchChange(allow_2fa=False)),
     ),
-    "brands.bulk_set_switches": (
+    "switches.bulk_set_switches": (
         "brand.update",
-        lambda s, a, w: brands.bulk_set_switches(
+        lambda s, a, w: switches.bulk_set_switches(
             s, actor=a, names=[w["on"], w["off"]], change=SwitchChange(allow_app_passwords=False)
         ),
     ),
-    "brands.save_css": ("brand.css", lambda s, a, w: brands.save_css(s, actor=a, name=w["on"], css=CSS)),
+    "switches.save_css": ("brand.css", lambda s, a, w: switches.save_css(s, actor=a, name=w["on"], css=CSS)),
     "twofa.reset": (
         "user.reset_2fa",
         lambda s, a, w: twofa.reset(s, actor=a, email=EMAIL, reason="lost phone"),
@@ -117,7 +119,7 @@ def test_the_matrix_covers_every_role_and_the_issue_table():
     allowed = {w: sorted(r for r in ROLES if r in PERMISSIONS[action]) for w, (action, _) in WRITES.items()}
     assert allowed["twofa.reset"] == ["admin", "support"]
     assert allowed["app_passwords.revoke"] == ["admin", "support"]
-    assert allowed["brands.set_switches"] == allowed["brands.save_css"] == ["account_manager", "admin"]
+    assert allowed["switches.set_switches"] == allowed["switches.save_css"] == ["account_manager", "admin"]
     assert allowed["operators.set_role"] == ["admin"]
 
 
@@ -164,7 +166,7 @@ def test_the_command_line_itself_may_not_manage_operators_once_one_exists(engine
 def test_a_customer_may_not_act_as_an_operator(engine, world):
     customer = Actor.customer(EMAIL)
     before = snapshot(engine)
-    for name in ("brands.set_switches", "brands.save_css", "twofa.reset", "operators.set_role"):
+    for name in ("switches.set_switches", "switches.save_css", "twofa.reset", "operators.set_role"):
         with pytest.raises(PermissionDenied), session_scope(engine, write=True) as s:
             WRITES[name][1](s, customer, world)
     assert snapshot(engine) == before

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from core import seed as seed_module
-from core.crypto import decrypt_secret, verify_password
-from core.db import dispose_engines, get_engine, session_scope, upgrade_schema
-from core.errors import Refused
-from core.models import (
+from core.demo import seed as seed_module
+from core.demo.seed import DEMO_OPERATORS, SeedSummary, demo_operator_totp_secret, seed_demo
+from core.platform.crypto import decrypt_secret, verify_password
+from core.platform.db import dispose_engines, get_engine, session_scope, upgrade_schema
+from core.platform.errors import Refused
+from core.platform.models import (
     AppPassword,
     AuditEvent,
     Brand,
@@ -22,7 +23,6 @@ from core.models import (
     SecurityEvent,
     User,
 )
-from core.seed import DEMO_OPERATORS, SeedSummary, demo_operator_totp_secret, seed_demo
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SMALL = {"brands": 10, "users": 2000, "seed": 11, "now": NOW}
@@ -339,7 +339,7 @@ def test_emails_are_unique_and_lowercase(seeded):
 
 
 def test_bad_sizes_are_refused_before_anything_is_written(engine):
-    from core.errors import BadInput
+    from core.platform.errors import BadInput
 
     with pytest.raises(BadInput):
         seed_demo(engine=engine, brands=0, users=10)
@@ -350,7 +350,7 @@ def test_bad_sizes_are_refused_before_anything_is_written(engine):
 
 def test_seeded_mailboxes_are_found_by_fragment(seeded):
     """The load rebuilds the search index once: every mailbox is findable by a fragment."""
-    from core.queries import UserSearch, search_users
+    from core.reporting.queries import UserSearch, search_users
 
     engine, _summary = seeded
     with session_scope(engine) as s:

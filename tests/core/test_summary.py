@@ -1,8 +1,8 @@
-"""The running counts (core.summary) agree with a fresh count after every kind of write.
+"""The running counts (core.reporting.running_counts) agree with a fresh count after every kind of write.
 
 The adoption figures read these counts, so a trigger that misses a case would show wrong
 numbers without any error: each test writes in one way, then compares the kept counts with
-a count made from the rows (``summary.differences``) and with an independent Python count.
+a count made from the rows (``running_counts.differences``) and with an independent Python count.
 """
 
 from __future__ import annotations
@@ -15,16 +15,26 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, insert, select, update
 
-from core import app_passwords, queries, reports, summary, twofa
-from core.access import Actor
-from core.db import alembic_config, get_engine, session_scope, upgrade_schema
-from core.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, UserGroupCount, utcnow
+from core.access.permissions import Actor
+from core.mailboxes import app_passwords, twofa
+from core.platform.db import alembic_config, get_engine, session_scope, upgrade_schema
+from core.platform.models import (
+    AppPassword,
+    Brand,
+    Company,
+    Domain,
+    SecurityEvent,
+    User,
+    UserGroupCount,
+    utcnow,
+)
+from core.reporting import queries, reports, running_counts
 from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
 
 def assert_in_step(engine) -> None:
     with engine.connect() as conn:
-        assert summary.differences(conn) == []
+        assert running_counts.differences(conn) == []
 
 
 def python_adoption(engine) -> dict[str, tuple[int, int, int, int]]:
@@ -211,9 +221,9 @@ def test_rebuild_repairs_counts_that_were_tampered_with(world):
     with session_scope(engine, write=True) as s:
         s.execute(update(UserGroupCount).values(users=UserGroupCount.users + 5))
     with engine.connect() as conn:
-        assert summary.differences(conn)
+        assert running_counts.differences(conn)
     with engine.begin() as conn:
-        summary.rebuild(conn)
+        running_counts.rebuild(conn)
     assert_in_step(engine)
 
 

@@ -17,9 +17,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from core.db import get_engine, session_scope, upgrade_schema
-from core.queries import adoption_by_brand, adoption_totals
-from core.seed import seed_demo
+from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.reporting.queries import adoption_by_brand, adoption_totals
+from core.demo.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "adoption.ipynb"

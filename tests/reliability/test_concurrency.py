@@ -10,13 +10,14 @@ from collections.abc import Callable
 import pyotp
 from sqlalchemy import func, select
 
-from core import app_passwords, brands, login, twofa
-from core.access import Actor
-from core.brands import SwitchChange
-from core.db import session_scope
-from core.errors import Conflict, Refused
-from core.models import AppPassword, AuditEvent, Domain
-from core.users import get_user
+from core.access.permissions import Actor
+from core.brands import switches
+from core.brands.switches import SwitchChange
+from core.mailboxes import app_passwords, mailbox_login, twofa
+from core.mailboxes.users import get_user
+from core.platform.db import session_scope
+from core.platform.errors import Conflict, Refused
+from core.platform.models import AppPassword, AuditEvent, Domain
 from tests.factories import PASSWORD, make_user, operator_actor, setup_basic
 
 WORKERS = 20
@@ -59,7 +60,7 @@ def test_twenty_saves_of_one_loaded_version_land_once(engine):
     base = setup_basic(engine)
     actors = managers(engine)
     with session_scope(engine) as s:
-        loaded = brands.get_brand(s, base["off"]).version
+        loaded = switches.get_brand(s, base["off"]).version
     changes = [
         SwitchChange(allow_2fa=True),
         SwitchChange(allow_app_passwords=True),
@@ -70,7 +71,7 @@ def test_twenty_saves_of_one_loaded_version_land_once(engine):
     def save(i: int) -> str:
         try:
             with session_scope(engine, write=True) as s:
-                brands.set_switches(
+                switches.set_switches(
                     s,
                     actor=actors[i],
                     name=base["off"],
@@ -87,7 +88,7 @@ def test_twenty_saves_of_one_loaded_version_land_once(engine):
     assert results.count("conflict") == WORKERS - 1, results
     assert _switch_events(engine) == 1
     with session_scope(engine) as s:
-        assert brands.get_brand(s, base["off"]).version == loaded + 1
+        assert switches.get_brand(s, base["off"]).version == loaded + 1
 
 
 def test_twenty_saves_that_each_reload_all_land(engine):
@@ -97,10 +98,10 @@ def test_twenty_saves_that_each_reload_all_land(engine):
     def save(i: int) -> str:
         for _attempt in range(50):
             with session_scope(engine) as s:
-                version = brands.get_brand(s, base["off"]).version
+                version = switches.get_brand(s, base["off"]).version
             try:
                 with session_scope(engine, write=True) as s:
-                    brands.set_switches(
+                    switches.set_switches(
                         s,
                         actor=actors[i],
                         name=base["off"],
@@ -117,7 +118,7 @@ def test_twenty_saves_that_each_reload_all_land(engine):
     assert results == ["saved"] * WORKERS
     assert _switch_events(engine) == WORKERS
     with session_scope(engine) as s:
-        assert brands.get_brand(s, base["off"]).version == 1 + WORKERS
+        assert switches.get_brand(s, base["off"]).version == 1 + WORKERS
 
 
 def test_twenty_app_password_creations_leave_exactly_four(engine):
@@ -159,7 +160,7 @@ def test_reset_racing_a_login_ends_in_one_order(engine):
                     )
                 return "reset"
             with session_scope(engine, write=True) as s:
-                return login.check_login(s, email=email, secret=PASSWORD, code=code, now=now).rule
+                return mailbox_login.check_login(s, email=email, secret=PASSWORD, code=code, now=now).rule
 
         reset_result, login_rule = run_together(2, job)
         assert reset_result == "reset"
@@ -171,4 +172,4 @@ def test_reset_racing_a_login_ends_in_one_order(engine):
             assert user.totp_secret is None and user.totp_enrolled_at is None and user.totp_last_step is None
         with session_scope(engine, write=True) as s:
             # After the reset the user is not asked for a code.
-            assert login.check_login(s, email=email, secret=PASSWORD).ok
+            assert mailbox_login.check_login(s, email=email, secret=PASSWORD).ok

@@ -12,9 +12,9 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from core import totp
-from core.db import session_scope
-from core.models import AuditEvent, Brand
+from core.platform import totp
+from core.platform.db import session_scope
+from core.platform.models import AuditEvent, Brand
 from tests.browser.chromium import ARGS, CHROMIUM, IDLE, need_chromium
 from tests.factories import make_operator
 from tests.web.test_server import Server, _start

@@ -8,10 +8,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import MetaData, select
 
-from core import audit, brands, notify, twofa, users
-from core.access import Actor
-from core.db import session_scope
-from core.models import Domain
+from core.access.permissions import Actor
+from core.brands import switches
+from core.mailboxes import twofa, users
+from core.notices import notify
+from core.platform import audit
+from core.platform.db import session_scope
+from core.platform.models import Domain
 from tests.factories import make_brand, make_user, operator_actor, setup_basic
 
 
@@ -90,11 +93,11 @@ def test_bulk_change_fault_on_any_brand_undoes_all(engine, monkeypatch, fail_on_
 
     monkeypatch.setattr(audit, "record", flaky)
     with pytest.raises(Boom), session_scope(engine, write=True) as s:
-        brands.bulk_set_switches(
+        switches.bulk_set_switches(
             s,
             actor=operator_actor(s, "manager", "account_manager"),
             names=["Beta Mail", "Gamma Mail", "Delta Mail"],
-            change=brands.SwitchChange(allow_2fa=True),
+            change=switches.SwitchChange(allow_2fa=True),
         )
     assert snapshot(engine) == before
 
@@ -126,7 +129,7 @@ def test_css_save_fault_keeps_the_old_css(engine, monkeypatch):
     before = snapshot(engine)
     fail_after(monkeypatch, audit, "record")
     with pytest.raises(Boom), session_scope(engine, write=True) as s:
-        brands.save_css(
+        switches.save_css(
             s,
             actor=operator_actor(s, "manager", "account_manager"),
             name="Alpha Mail",
@@ -139,7 +142,7 @@ def test_a_locked_sqlite_database_gives_a_clear_refusal_and_no_write(sqlite_url,
     """A write while another process holds the write lock fails cleanly once the wait ends."""
     import sqlite3
 
-    from core.db import get_engine
+    from core.platform.db import get_engine
 
     engine = get_engine(sqlite_url)
     setup_basic(engine)
@@ -154,11 +157,11 @@ def test_a_locked_sqlite_database_gives_a_clear_refusal_and_no_write(sqlite_url,
         from sqlalchemy.exc import OperationalError
 
         with pytest.raises(OperationalError, match="locked"), session_scope(engine, write=True) as s:
-            brands.set_switches(
+            switches.set_switches(
                 s,
                 actor=operator_actor(s, "manager", "account_manager"),
                 name="Beta Mail",
-                change=brands.SwitchChange(allow_2fa=True),
+                change=switches.SwitchChange(allow_2fa=True),
             )
     finally:
         holder.rollback()

@@ -9,9 +9,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from core import summary
-from core.db import alembic_config, get_engine, session_scope, upgrade_schema
-from core.queries import UserSearch, search_users
+from core.platform.db import alembic_config, get_engine, session_scope, upgrade_schema
+from core.reporting import running_counts
+from core.reporting.queries import UserSearch, search_users
 from tests.conftest import TABLES, pg_admin_url
 from tests.factories import make_app_password, make_brand, make_domain, make_user
 
@@ -66,7 +66,7 @@ def test_upgrade_from_first_migration_keeps_every_row(empty_url):
     assert [r["email"] for r in found] == [f"mailbox{i}@old.example.com" for i in range(10, 20)]
     # and counted by the running counts that came later
     with engine.connect() as conn:
-        assert summary.differences(conn) == []
+        assert running_counts.differences(conn) == []
         assert conn.execute(text("SELECT sum(users), sum(enrolled) FROM user_group_counts")).one() == (30, 15)
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()

@@ -8,18 +8,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core import app_passwords, brands, login, twofa
-from core.access import Actor
-from core.db import get_engine, session_scope, upgrade_schema
-from core.errors import CoreError
-from core.models import AppPassword, User
-from core.queries import adoption_by_brand
-from core.users import effective_brand
+from core.access.permissions import Actor
+from core.brands import switches
+from core.mailboxes import app_passwords, mailbox_login, twofa
+from core.mailboxes.users import effective_brand
+from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.errors import CoreError
+from core.platform.models import AppPassword, User
+from core.reporting.queries import adoption_by_brand
 from tests.conftest import _truncate
 from tests.factories import PASSWORD, make_brand, make_domain, make_user, operator_actor
 
 N_USERS = 4
-SWITCHES = list(brands.SWITCHES)
+SWITCHES = list(switches.SWITCHES)
 
 ops = st.lists(
     st.one_of(
@@ -56,11 +57,11 @@ def _apply(engine, emails: list[str], op: tuple, counter: list[int]) -> None:
         with session_scope(engine, write=True) as s:
             if kind == "switch":
                 _, b, field, value = op
-                brands.set_switches(
+                switches.set_switches(
                     s,
                     actor=operator_actor(s, "manager", "account_manager"),
                     name=f"P{b}",
-                    change=brands.SwitchChange(**{field: value}),
+                    change=switches.SwitchChange(**{field: value}),
                 )
                 return
             email = emails[op[1]]
@@ -106,7 +107,7 @@ def _check_invariants(engine, emails: list[str]) -> None:
         assert got == expect
     for email in emails:
         with session_scope(engine, write=True) as s:
-            outcome = login.check_login(s, email=email, secret=PASSWORD)
+            outcome = mailbox_login.check_login(s, email=email, secret=PASSWORD)
             u = s.scalars(select(User).where(User.email == email)).one()
             asked = outcome.rule == "code_needed"
             # Asked for a code exactly when enrolled and the brand allows 2FA.

@@ -12,11 +12,11 @@ from contextlib import ExitStack
 import pytest
 from sqlalchemy import func, select
 
-from core import exports, links
-from core.access import Actor
-from core.db import session_scope
-from core.exports import FORMULA_TRIGGERS
-from core.models import Domain, User
+from core.access.permissions import Actor
+from core.platform.db import session_scope
+from core.platform.models import Domain, User
+from core.reporting import exports, links
+from core.reporting.exports import FORMULA_TRIGGERS
 from tests.core.test_exports import new_database
 from tests.factories import make_brand, make_domain, make_user
 from tests.web.test_server import ROOT, Client, Server, _start, fresh_operator, sign_in

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from core.db import dispose_engines, session_scope
-from core.models import Brand, Notification
+from core.platform.db import dispose_engines, session_scope
+from core.platform.models import Brand, Notification
 from tests.core.test_notify import wait_until
 from tests.factories import make_domain, make_user
 from tests.web.test_server import Server, _start

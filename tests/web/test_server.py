@@ -29,12 +29,12 @@ from sqlalchemy.engine import Engine
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from core import totp
-from core.auth import PENDING_COOKIE, SESSION_COOKIE
-from core.config import SettingsError, load_settings
-from core.crypto import token_digest
-from core.db import get_engine, session_scope
-from core.models import AuditEvent, Operator, OperatorSession, utcnow
+from core.access.operator_signin import PENDING_COOKIE, SESSION_COOKIE
+from core.platform import totp
+from core.platform.config import SettingsError, load_settings
+from core.platform.crypto import token_digest
+from core.platform.db import get_engine, session_scope
+from core.platform.models import AuditEvent, Operator, OperatorSession, utcnow
 from tests.factories import PASSWORD, make_operator
 from web_session import (
     CSRF_COOKIE,

@@ -1,0 +1,231 @@
+"""Operators and their roles; who may do what is ``core.access.permissions``.
+
+| role            | may                                                          |
+|-----------------|--------------------------------------------------------------|
+| analyst         | read every page, download every report                      |
+| support         | analyst + reset a user's 2FA, revoke a user's app password  |
+| account_manager | analyst + change brand switches (single, bulk), save CSS    |
+| admin           | everything, and manage operators                             |
+
+A change of role, a deactivation, a password change and an authenticator reset end the
+operator's sessions (``core.access.operator_signin.end_sessions``); the last two also stamp
+``credentials_changed_at``, so a session issued before them can never act again.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.access import operator_signin
+from core.access.permissions import SETUP, SYSTEM, Actor, require, require_self_or
+from core.platform import audit, totp
+from core.platform.crypto import decrypt_secret, encrypt_secret, hash_password
+from core.platform.errors import BadInput, NotFound, PermissionDenied, Refused
+from core.platform.models import ROLES, Operator, utcnow
+
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def check_username(username: str) -> str:
+    name = (username or "").strip().lower()
+    if not _USERNAME_RE.match(name):
+        raise BadInput(
+            f"Operator username {username!r} is not valid: use 2-64 lowercase letters, "
+            "digits, dots, dashes or underscores, starting with a letter or digit."
+        )
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BadInput(f"Role {role!r} is not one of: {', '.join(ROLES)}.")
+    return role
+
+
+def check_new_password(password: str) -> str:
+    if len(password or "") < 10:
+        raise BadInput("An operator password needs at least 10 characters.")
+    return password
+
+
+def get_operator(session: Session, username: str) -> Operator:
+    name = (username or "").strip().lower()
+    op = session.scalars(select(Operator).where(Operator.username == name)).first()
+    if op is None:
+        raise NotFound(f"There is no operator {username!r}; `python -m core operators list` shows them.")
+    return op
+
+
+def actor_for(session: Session, username: str) -> Actor:
+    """The Actor for an existing, active operator (what the CLI's --actor names)."""
+    op = get_operator(session, username)
+    if not op.active:
+        raise PermissionDenied(f"Operator {op.username!r} is deactivated and may not act.")
+    return Actor(name=op.username, role=op.role, operator_id=op.id)
+
+
+def operator_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Operator)) or 0
+
+
+def list_operators(session: Session) -> list[dict]:
+    ops = session.scalars(select(Operator).order_by(Operator.username)).all()
+    return [
+        {
+            "username": o.username,
+            "display_name": o.display_name,
+            "role": o.role,
+            "active": o.active,
+            "totp_enrolled": bool(o.totp_secret and o.totp_confirmed),
+            "created_at": o.created_at,
+            "last_sign_in_at": o.last_sign_in_at,
+        }
+        for o in ops
+    ]
+
+
+def add_operator(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str = "",
+    totp_secret: str | None = None,
+) -> Operator:
+    """Create an operator. The first one of an empty database is made by first-run setup or the CLI."""
+    first = actor.role in (SYSTEM, SETUP)
+    actor = require(session, actor, "operator.create_first" if first else "operator.manage")
+    name = check_username(username)
+    check_role(role)
+    check_new_password(password)
+    if session.scalars(select(Operator.id).where(Operator.username == name)).first():
+        raise Refused(f"Operator {name!r} exists already.")
+    op = Operator(
+        username=name,
+        display_name=display_name.strip() or name,
+        role=role,
+        password_hash=hash_password(password),
+        totp_secret=encrypt_secret(totp_secret) if totp_secret else None,
+        totp_confirmed=bool(totp_secret),
+    )
+    session.add(op)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.name,
+        action="operator.created",
+        object_type="operator",
+        object_key=name,
+        after={"role": role, "display_name": op.display_name},
+    )
+    return op
+
+
+def _active_admins(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Operator)
+            .where(Operator.role == "admin", Operator.active.is_(True))
+        )
+        or 0
+    )
+
+
+def set_role(session: Session, *, actor: Actor, username: str, role: str) -> Operator:
+    actor = require(session, actor, "operator.manage")
+    op = get_operator(session, username)
+    check_role(role)
+    if op.role == role:
+        return op
+    if op.role == "admin" and op.active and _active_admins(session) <= 1:
+        raise Refused(f"{op.username} is the last active administrator; make another admin first.")
+    before = op.role
+    op.role = role
+    operator_signin.end_sessions(session, op.id)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="operator.role_changed",
+        object_type="operator",
+        object_key=op.username,
+        before={"role": before},
+        after={"role": role},
+    )
+    return op
+
+
+def deactivate(session: Session, *, actor: Actor, username: str) -> Operator:
+    actor = require(session, actor, "operator.recover")
+    op = get_operator(session, username)
+    if not op.active:
+        return op
+    if op.role == "admin" and _active_admins(session) <= 1:
+        raise Refused(f"{op.username} is the last active administrator and cannot be deactivated.")
+    op.active = False
+    operator_signin.end_sessions(session, op.id)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="operator.deactivated",
+        object_type="operator",
+        object_key=op.username,
+        before={"active": True},
+        after={"active": False},
+    )
+    return op
+
+
+def change_password(session: Session, *, actor: Actor, username: str, password: str) -> Operator:
+    op = get_operator(session, username)
+    actor = require_self_or(session, actor, "operator.recover", operator_id=op.id)
+    check_new_password(password)
+    op.password_hash = hash_password(password)
+    _credentials_changed(session, op)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="operator.password_changed",
+        object_type="operator",
+        object_key=op.username,
+    )
+    return op
+
+
+def reset_totp(session: Session, *, actor: Actor, username: str) -> Operator:
+    """Remove an operator's authenticator; they enrol again at their next sign-in."""
+    actor = require(session, actor, "operator.recover")
+    op = get_operator(session, username)
+    op.totp_secret = None
+    op.totp_confirmed = False
+    op.totp_last_step = None
+    _credentials_changed(session, op)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="operator.totp_reset",
+        object_type="operator",
+        object_key=op.username,
+        before={"totp": "enrolled"},
+        after={"totp": "none"},
+    )
+    return op
+
+
+def _credentials_changed(session: Session, op: Operator) -> None:
+    # Every session issued before now stops acting (core.access.permissions), and ends.
+    op.credentials_changed_at = utcnow()
+    operator_signin.end_sessions(session, op.id)
+
+
+def current_totp(session: Session, username: str) -> str:
+    """The current code of an operator's authenticator (demo and tests: no phone needed)."""
+    op = get_operator(session, username)
+    if not op.totp_secret:
+        raise Refused(f"Operator {op.username!r} has no authenticator set up yet.")
+    return totp.current_code(decrypt_secret(op.totp_secret))

@@ -1,0 +1,11 @@
+"""A customer's mailbox: its brand, its 2FA, its app passwords and how it signs in.
+
+Modules
+    ``users``          mailboxes: create, import, look up; the effective brand.
+    ``twofa``          enrol, reset by support, turn off by the user.
+    ``app_passwords``  at most four a mailbox, shown once, revoked one at a time.
+    ``mailbox_login``  the login check as the mail platform makes it.
+
+Rules
+    * A mailbox's effective brand is the first of its own, its domain's and its company's brand.
+"""

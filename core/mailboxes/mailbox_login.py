@@ -1,0 +1,112 @@
+"""The login check, as the mail platform makes it.
+
+Webmail: the password, then the TOTP code when the user is enrolled and the brand allows
+2FA (RFC 6238: SHA-1, 6 digits, 30 s, one step of drift either way; a code is accepted
+once). Mail clients (IMAP/SMTP): an app password, which never asks for a code, and only
+while the brand allows app passwords. After 5 failures in 15 minutes a mailbox's sign-in
+waits until the window passes. Support uses this to see why a customer cannot sign in.
+
+``check_login`` never raises for a refused login: the failure must be recorded (and
+committed) for the throttle, so it returns an outcome instead.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core.mailboxes.app_passwords import normalize
+from core.mailboxes.users import effective_brand
+from core.platform import totp
+from core.platform.crypto import decrypt_secret, verify_password
+from core.platform.errors import BadInput
+from core.platform.models import AppPassword, User, utcnow
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    ok: bool
+    rule: str  # ok, no_such_user, suspended, throttled, wrong_password, code_needed, ...
+    message: str
+
+
+def _refuse(rule: str, message: str) -> LoginOutcome:
+    return LoginOutcome(ok=False, rule=rule, message=message)
+
+
+def check_login(
+    session: Session,
+    *,
+    email: str,
+    secret: str,
+    code: str | None = None,
+    app_password: bool = False,
+    now: float | None = None,
+) -> LoginOutcome:
+    """Would the platform let ``email`` in with ``secret`` (and ``code``)? Run in a write session."""
+    addr = (email or "").strip().lower()
+    user = session.scalars(select(User).where(User.email == addr).with_for_update()).first()
+    if user is None:
+        return _refuse("no_such_user", f"There is no mailbox {addr!r}.")
+    subject = f"user:{user.email}"
+    if user.status != "active":
+        return _refuse("suspended", f"{user.email} is suspended; the platform lets no one in.")
+    until = totp.throttled_until(session, subject)
+    if until is not None:
+        return _refuse(
+            "throttled",
+            f"Too many failed attempts for {user.email}: sign-in waits until {until:%H:%M} UTC.",
+        )
+    brand = effective_brand(session, user)
+    if app_password:
+        return _check_app_password(session, user, brand.name, brand.allow_app_passwords, secret, subject)
+    if not verify_password(user.password_hash, secret):
+        totp.note_failure(session, subject)
+        return _refuse("wrong_password", "Wrong password.")
+    if user.totp_secret and brand.allow_2fa:
+        if not code:
+            return _refuse("code_needed", f"{user.email} has 2FA on: a 6-digit code is needed.")
+        try:
+            clean = totp.clean_code(code)
+        except BadInput as exc:
+            return _refuse("code_malformed", str(exc))
+        plain = decrypt_secret(user.totp_secret)
+        now = time.time() if now is None else now
+        step = totp.code_step(plain, clean, now=now)
+        if step is None:
+            totp.note_failure(session, subject)
+            return _refuse(
+                "code_wrong", "The code is wrong or expired; use the current code of the authenticator."
+            )
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            totp.note_failure(session, subject)
+            return _refuse("code_reused", "That code was used already; wait for the next code.")
+        user.totp_last_step = step
+    user.last_login_at = utcnow()
+    totp.clear_failures(session, subject)
+    return LoginOutcome(ok=True, rule="ok", message=f"{user.email} would be let in.")
+
+
+def _check_app_password(
+    session: Session, user: User, brand: str, allowed: bool, secret: str, subject: str
+) -> LoginOutcome:
+    if not allowed:
+        return _refuse("app_passwords_not_allowed", f"{brand} does not allow app passwords.")
+    given = normalize(secret)
+    live = session.scalars(
+        select(AppPassword).where(AppPassword.user_id == user.id, AppPassword.revoked_at.is_(None))
+    ).all()
+    for ap in live:
+        if verify_password(ap.password_hash, given):
+            now = utcnow()
+            ap.last_used_at = now
+            user.last_login_at = now
+            totp.clear_failures(session, subject)
+            return LoginOutcome(
+                ok=True, rule="ok", message=f"{user.email} would be let in with '{ap.label}'."
+            )
+    totp.note_failure(session, subject)
+    return _refuse("wrong_app_password", "No live app password of this mailbox matches.")

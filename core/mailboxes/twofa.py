@@ -1,0 +1,172 @@
+"""A mailbox's 2FA: enrolment, the support reset of the article's step 3, and self-disable.
+
+A reset removes the secret so the user can enrol again with a new token, and in the same
+transaction writes the audit event, the security event and the customer's notification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from core.access.permissions import Actor, require
+from core.mailboxes.users import effective_brand, get_user
+from core.notices import notify
+from core.platform import audit, totp
+from core.platform.crypto import encrypt_secret
+from core.platform.errors import BadInput, Refused
+from core.platform.models import RESET_REASONS, User, utcnow
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    email: str
+    secret: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    email: str
+    brand: str
+    reason: str
+    notification_subject: str
+    notification_body: str
+    notification_id: int | None = None  # the queued notice, to follow its delivery
+
+
+def clean_reason(reason: str) -> str:
+    """One of RESET_REASONS; any other text is kept as ``other: <text>``."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise BadInput(f"A reason is required: one of {', '.join(RESET_REASONS)}.")
+    if len(text) > 300:
+        raise BadInput("The reason has at most 300 characters.")
+    lowered = text.lower()
+    if lowered in RESET_REASONS:
+        return lowered
+    if lowered.startswith("other:"):
+        return "other: " + text[6:].strip()
+    return f"other: {text}"
+
+
+def enroll(session: Session, *, actor: Actor, email: str) -> Enrolment:
+    """Give the mailbox a new TOTP secret; the caller shows the URI once."""
+    actor = require(session, actor, "user.enroll_2fa", mailbox=email)
+    user = get_user(session, email, for_update=True)
+    brand = effective_brand(session, user)
+    if not brand.allow_2fa:
+        raise Refused(f"{brand.name} does not allow 2FA; an account manager can turn it on for the brand.")
+    if user.status != "active":
+        raise Refused(f"{user.email} is suspended; reactivate the mailbox before enrolling it.")
+    if user.totp_secret:
+        raise Refused(f"{user.email} is enrolled already; reset its 2FA first to enrol a new token.")
+    secret = totp.new_secret()
+    user.totp_secret = encrypt_secret(secret)
+    user.totp_enrolled_at = utcnow()
+    user.totp_last_step = None
+    audit.record(
+        session,
+        actor=actor.name,
+        action="user.2fa_enrolled",
+        object_type="user",
+        object_key=user.email,
+        before={"twofa": "off"},
+        after={"twofa": "on"},
+        brand_id=brand.id,
+        user_id=user.id,
+    )
+    audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_enrolled")
+    return Enrolment(
+        email=user.email,
+        secret=secret,
+        uri=totp.provisioning_uri(secret, account=user.email, issuer=brand.name),
+    )
+
+
+def reset_notice(*, email: str, brand: str, reason: str) -> tuple[str, str]:
+    """The subject and text sent to the customer after a support reset."""
+    subject = f"{brand}: two-factor authentication was turned off for {email}"
+    body = (
+        f"Hello,\n\n"
+        f"At your request, {brand} support turned off two-factor authentication (2FA) for "
+        f"your mailbox {email} (reason: {reason}).\n\n"
+        "You can sign in to webmail with your password alone until you set 2FA up again. "
+        "To protect your account, sign in now and set up 2FA with your authenticator app "
+        "and a new token.\n\n"
+        "If you did not ask for this, contact support at once.\n"
+    )
+    return subject, body
+
+
+def reset(session: Session, *, actor: Actor, email: str, reason: str) -> ResetResult:
+    """Support's 2FA reset: secret removed, audit event, security event and notification."""
+    actor = require(session, actor, "user.reset_2fa")
+    why = clean_reason(reason)
+    user = get_user(session, email, for_update=True)
+    if not user.totp_secret:
+        raise Refused(f"{user.email} has no 2FA to reset: it is not enrolled.")
+    brand = effective_brand(session, user)
+    before = {"twofa": "on" if brand.allow_2fa else "dormant", "enrolled_at": _iso(user)}
+    _clear(user)
+    subject, body = reset_notice(email=user.email, brand=brand.name, reason=why)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="user.2fa_reset",
+        object_type="user",
+        object_key=user.email,
+        before=before,
+        after={"twofa": "off"},
+        reason=why,
+        brand_id=brand.id,
+        user_id=user.id,
+    )
+    audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_reset")
+    notice = notify.queue(
+        session, user_id=user.id, recipient=user.email, kind="2fa_reset", subject=subject, body=body
+    )
+    session.flush()  # the notice's id, for the operator to follow its delivery
+    return ResetResult(
+        email=user.email,
+        brand=brand.name,
+        reason=why,
+        notification_subject=subject,
+        notification_body=body,
+        notification_id=notice.id,
+    )
+
+
+def self_disable(session: Session, *, actor: Actor, email: str) -> None:
+    """The user turns their own 2FA off, where the brand allows it."""
+    actor = require(session, actor, "user.self_disable_2fa", mailbox=email)
+    user = get_user(session, email, for_update=True)
+    brand = effective_brand(session, user)
+    if not (brand.allow_2fa and brand.allow_user_disable_2fa):
+        raise Refused(f"{brand.name} does not let users turn 2FA off; support can reset it.")
+    if not user.totp_secret:
+        raise Refused(f"{user.email} has no 2FA to turn off.")
+    _clear(user)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="user.2fa_self_disabled",
+        object_type="user",
+        object_key=user.email,
+        before={"twofa": "on"},
+        after={"twofa": "off"},
+        brand_id=brand.id,
+        user_id=user.id,
+    )
+    audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_self_disabled")
+
+
+def _clear(user: User) -> None:
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+
+
+def _iso(user: User) -> str | None:
+    return user.totp_enrolled_at.isoformat() if user.totp_enrolled_at else None

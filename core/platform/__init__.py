@@ -1,0 +1,16 @@
+"""The platform every topic stands on: settings, the database, secrets, errors, tables, the audit trail.
+
+Modules
+    ``config``  one ``Settings`` object read from the environment; every setting has a default.
+    ``db``      the one engine of a process, short sessions (``session_scope``), schema upgrade.
+    ``crypto``  Fernet for TOTP secrets at rest, argon2 for passwords, HMAC signatures.
+    ``errors``  the errors a service raises, each one plain sentence for the person.
+    ``models``  every table, defined once.
+    ``audit``   audit events, written in the caller's transaction, never edited.
+    ``totp``    RFC 6238 codes (SHA-1, 6 digits, 30 s steps), shared by operators and mailboxes.
+
+Rules
+    * Times are timezone-aware UTC.
+    * A secret is never logged, and leaves ``crypto`` only to the caller that asked for it.
+    * An audit event exists exactly when its change does: it is added to the same transaction.
+"""
