@@ -8,7 +8,7 @@
 - ``/signin/sso?provider=<name>``: starts Streamlit's ``st.login`` OIDC flow (Streamlit's
   own ``/auth/login`` and ``/oauth2callback``). The provider's round trip ends at ``/``,
   which the gate sends to ``/signin``; there the identity Streamlit verified and stored in
-  its cookie is exchanged, once, for the console's own session (``core.access.operator_signin.oidc_sign_in``)
+  its cookie is exchanged, once, for the console's own session (``core.access.oidc.oidc_sign_in``)
   and Streamlit's cookie is cleared;
 - ``/signout``: ends the session and clears the cookies (Streamlit's OIDC cookie too);
 - ``/signin/setup``: the one-time "create the first administrator" form while no operator
@@ -24,7 +24,7 @@
   everything else needs a valid session: a page GET goes to ``/signin?next=<path>``, the
   websocket and every other request get 403.
 
-Every decision is a core function (``core.access.operator_signin``: passwords, codes, throttling, sessions)
+Every decision is a core function (``core.access``: operator_signin, sessions, oidc)
 or a pure helper of ``web_session``; this file only speaks HTTP. The pages are small,
 self-contained HTML under a strict Content-Security-Policy: no script, no external
 asset, one stylesheet allowed by its hash.
@@ -69,7 +69,7 @@ from streamlit.web.server.server_util import get_cookie_secret
 from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
 from streamlit.web.server.starlette.starlette_server_config import TOKENS_COOKIE_NAME, USER_COOKIE_NAME
 
-from core.access import operator_signin, operators
+from core.access import client_limit, oidc, operator_signin, operators, sessions
 from core.access.permissions import Actor
 from core.notices import notify
 from core.platform import totp
@@ -119,7 +119,7 @@ async def actor_of(conn: HTTPConnection) -> Actor | None:
     token = token_from_cookie(conn.cookies.get(SESSION_COOKIE))
     if token is None:
         return None
-    return await _db(operator_signin.session_actor, token)
+    return await _db(sessions.session_actor, token)
 
 
 # --- the session gate -------------------------------------------------------------------
@@ -534,7 +534,7 @@ async def _login_post(request: Request) -> Response:
                 next_url,
                 message=result.message,
                 username=username.strip().lower()[:64],
-                status=429 if result.message == operator_signin.CLIENT_LIMITED else 200,
+                status=429 if result.message == client_limit.CLIENT_LIMITED else 200,
             )
         return _to_step(result, next_url)
 
@@ -602,7 +602,7 @@ def sso_directory() -> dict[str, str]:
         return {}
     mac = secrets_singleton.get("mac") or {}
     table = mac.get("oidc_operators") if isinstance(mac, Mapping) else None
-    return operator_signin.oidc_directory(table if isinstance(table, Mapping) else None)
+    return oidc.oidc_directory(table if isinstance(table, Mapping) else None)
 
 
 def _sso_links(next_url: str) -> str:
@@ -696,13 +696,11 @@ def sso_refused_page(request: Request, message: str) -> HTMLResponse:
 
 
 async def _finish_sso(request: Request, provider: str, claims: dict[str, Any]) -> Response:
-    result = await _db(
-        operator_signin.oidc_sign_in, provider=provider, claims=claims, directory=sso_directory()
-    )
+    result = await _db(oidc.oidc_sign_in, provider=provider, claims=claims, directory=sso_directory())
     next_url = safe_next(request.cookies.get(OIDC_NEXT_COOKIE))
     response: Response
     if result.ok:
-        actor = await _db(operator_signin.session_actor, result.token, touch=False, write=False)
+        actor = await _db(sessions.session_actor, result.token, touch=False, write=False)
         response = sso_done_page(request, next_url, username=actor.name if actor else "")
         _cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
     else:
@@ -725,7 +723,7 @@ async def logout(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)  # nothing ended, no cookie touched
     token = token_from_cookie(request.cookies.get(SESSION_COOKIE))
     if token is not None:
-        await _db(operator_signin.end_session, token)
+        await _db(sessions.end_session, token)
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     _clear(response, SESSION_COOKIE, "/")
     _clear(response, PENDING_COOKIE, SIGN_IN_PATH)

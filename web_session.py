@@ -3,9 +3,9 @@
 Shared by ``server.py`` (the ASGI routes and middleware) and the dashboard's guard
 (``app_pages/_ui.py``), which reads the cookie through ``st.context.cookies``. Nothing here
 touches the database or Streamlit: the cookie is checked here, the session in
-``core.access.operator_signin.session_actor``.
+``core.access.sessions.session_actor``.
 
-The session cookie's value is ``<token>.<hmac>``: the random token that ``core.access.operator_signin``
+The session cookie's value is ``<token>.<hmac>``: the random token that ``core.access.sessions``
 knows by its SHA-256, and an HMAC of it with the settings key (``core.platform.crypto.sign``). A
 forged or altered cookie is refused here, before any database lookup.
 
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from core.access.operator_signin import PENDING_COOKIE, PENDING_SECONDS, SESSION_COOKIE
+from core.access.operator_signin import PENDING_COOKIE, PENDING_SECONDS
+from core.access.sessions import SESSION_COOKIE
 from core.platform.crypto import sign, signature_ok
 
 __all__ = [

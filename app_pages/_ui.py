@@ -34,9 +34,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from core.access import operator_signin
-from core.access.operator_signin import SESSION_COOKIE, session_actor, session_of
+from core.access import sessions
 from core.access.permissions import PERMISSIONS, ROLE_LABELS, Actor
+from core.access.sessions import SESSION_COOKIE, session_actor, session_of
 from core.platform.config import get_settings
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import CoreError
@@ -181,7 +181,7 @@ def require(action: str = "read", *, touch: bool = False) -> Actor:
 
 
 def _sign_out_everywhere(username: str) -> None:
-    _, error = write(operator_signin.sign_out_everywhere, username=username)
+    _, error = write(sessions.sign_out_everywhere, username=username)
     if error:
         st.session_state["sidebar_flash"] = ("error", error)
 

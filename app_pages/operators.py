@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from core.access import operator_signin, operators
+from core.access import operators, sessions
 from core.access.permissions import ROLE_LABELS
 from core.platform.models import ROLES
 
@@ -89,7 +89,7 @@ def _confirm() -> None:
         _, error = _ui.write(operators.reset_totp, username=name)
         done = f"The authenticator of {name} is removed; they set up a new one at their next sign-in."
     elif action == "sign_out":
-        ended, error = _ui.write(operator_signin.sign_out_everywhere, username=name)
+        ended, error = _ui.write(sessions.sign_out_everywhere, username=name)
         done = f"{name} is signed out everywhere ({_ui.rows(ended or 0, 'session')} ended)."
     else:
         _, error = _ui.write(operators.deactivate, username=name)

@@ -115,7 +115,7 @@ def _pages() -> list[tuple[str, float, float]]:
     from sqlmodel import select
     from streamlit.testing.v1 import AppTest
 
-    from core.access.operator_signin import open_session
+    from core.access.sessions import open_session
     from core.platform.db import get_engine, session_scope
     from core.platform.models import Operator
 

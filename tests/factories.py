@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.access import operator_signin
+from core.access import sessions
 from core.access.permissions import Actor
 from core.platform import totp
 from core.platform.crypto import encrypt_secret, hash_password
@@ -116,7 +116,7 @@ def session_token(s: Session, username: str) -> str:
     Like any sign-in, it ends the operator's other sessions.
     """
     op = s.scalars(select(Operator).where(Operator.username == username)).one()
-    token, _ended = operator_signin.open_session(s, op)
+    token, _ended = sessions.open_session(s, op)
     return token
 
 

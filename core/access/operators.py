@@ -8,7 +8,7 @@
 | admin           | everything, and manage operators                             |
 
 A change of role, a deactivation, a password change and an authenticator reset end the
-operator's sessions (``core.access.operator_signin.end_sessions``); the last two also stamp
+operator's sessions (``core.access.sessions.end_sessions``); the last two also stamp
 ``credentials_changed_at``, so a session issued before them can never act again.
 """
 
@@ -19,7 +19,7 @@ import re
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.access import operator_signin
+from core.access import sessions
 from core.access.permissions import SETUP, SYSTEM, Actor, require, require_self_or
 from core.platform import audit, totp
 from core.platform.crypto import decrypt_secret, encrypt_secret, hash_password
@@ -147,7 +147,7 @@ def set_role(session: Session, *, actor: Actor, username: str, role: str) -> Ope
         raise Refused(f"{op.username} is the last active administrator; make another admin first.")
     before = op.role
     op.role = role
-    operator_signin.end_sessions(session, op.id)
+    sessions.end_sessions(session, op.id)
     audit.record(
         session,
         actor=actor.name,
@@ -168,7 +168,7 @@ def deactivate(session: Session, *, actor: Actor, username: str) -> Operator:
     if op.role == "admin" and _active_admins(session) <= 1:
         raise Refused(f"{op.username} is the last active administrator and cannot be deactivated.")
     op.active = False
-    operator_signin.end_sessions(session, op.id)
+    sessions.end_sessions(session, op.id)
     audit.record(
         session,
         actor=actor.name,
@@ -220,7 +220,7 @@ def reset_totp(session: Session, *, actor: Actor, username: str) -> Operator:
 def _credentials_changed(session: Session, op: Operator) -> None:
     # Every session issued before now stops acting (core.access.permissions), and ends.
     op.credentials_changed_at = utcnow()
-    operator_signin.end_sessions(session, op.id)
+    sessions.end_sessions(session, op.id)
 
 
 def current_totp(session: Session, username: str) -> str:

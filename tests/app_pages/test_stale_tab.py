@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core.access import operator_signin, operators
+from core.access import operators, sessions
 from core.access.permissions import Actor
 from core.platform.db import session_scope
 from core.platform.models import (
@@ -50,7 +50,7 @@ def _token(at: AppTest) -> str:
 
 def signed_out(engine: Engine, at: AppTest, username: str) -> None:
     with session_scope(engine, write=True) as s:
-        operator_signin.end_session(s, _token(at))
+        sessions.end_session(s, _token(at))
 
 
 def deactivated(engine: Engine, at: AppTest, username: str) -> None:

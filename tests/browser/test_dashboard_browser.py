@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from core.access.operator_signin import SESSION_COOKIE
+from core.access.sessions import SESSION_COOKIE
 from core.platform.db import dispose_engines, get_engine, session_scope
 from core.platform.models import AuditEvent, Brand, Notification, Operator, User
 from core.reporting.queries import UserSearch, search_users
@@ -192,7 +192,7 @@ def test_a_2fa_reset_from_a_tab_left_open_is_refused(page, server, change):
     """The dialog opened while support could act; the click comes after they may not."""
     from playwright.sync_api import expect
 
-    from core.access import operator_signin, operators
+    from core.access import operators, sessions
     from core.access.permissions import Actor
     from web_session import token_from_cookie
 
@@ -210,7 +210,7 @@ def test_a_2fa_reset_from_a_tab_left_open_is_refused(page, server, change):
     expect(dialog).to_contain_text(as_shown(email), timeout=30_000)
     with session_scope(engine, write=True) as s:
         if change == "signed out":
-            operator_signin.end_session(s, token_from_cookie(cookie))
+            sessions.end_session(s, token_from_cookie(cookie))
         else:
             operators.deactivate(s, actor=Actor.cli(), username="support")
     dialog.get_by_role("button", name="Disable 2FA", exact=True).click()

@@ -1,6 +1,6 @@
 """core.access.permissions: every write proves, in its own transaction, who acts and that they still may.
 
-A dashboard page hands core the browser's session (``operator_signin.session_of``), never a role it
+A dashboard page hands core the browser's session (``sessions.session_of``), never a role it
 remembered: each test below opens a session, changes the world the way a colleague, an
 administrator or the clock would, and then acts through the old session. Runs on SQLite and
 PostgreSQL (``db_url``).
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from core.access import operator_signin, operators, permissions
+from core.access import operators, permissions, sessions
 from core.access.permissions import Actor
 from core.mailboxes import twofa
 from core.platform.config import load_settings
@@ -63,7 +63,7 @@ def admin() -> Actor:
 
 def _sign_out(engine: Engine, token: str) -> None:
     with session_scope(engine, write=True) as s:
-        operator_signin.end_session(s, token)
+        sessions.end_session(s, token)
 
 
 def _deactivate(engine: Engine, token: str) -> None:
@@ -109,7 +109,7 @@ def _signed_in_again(engine: Engine, token: str) -> None:
 
 def _signed_out_everywhere(engine: Engine, token: str) -> None:
     with session_scope(engine, write=True) as s:
-        operator_signin.sign_out_everywhere(s, actor=admin(), username="support")
+        sessions.sign_out_everywhere(s, actor=admin(), username="support")
 
 
 CHANGES: dict[str, tuple[Callable[[Engine, str], None], str, str]] = {
@@ -129,7 +129,7 @@ CHANGES: dict[str, tuple[Callable[[Engine, str], None], str, str]] = {
 
 def test_a_current_session_acts_and_the_event_names_its_operator(engine, world):
     token = token_for(engine, "support")
-    result = reset(engine, operator_signin.session_of(token))
+    result = reset(engine, sessions.session_of(token))
     assert result.email == EMAIL and not enrolled(engine)
     with session_scope(engine) as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.2fa_reset")).one()
@@ -141,18 +141,18 @@ def test_a_current_session_acts_and_the_event_names_its_operator(engine, world):
 def test_a_session_that_may_no_longer_act_is_refused_and_changes_nothing(engine, world, change):
     token = token_for(engine, "support")
     with session_scope(engine) as s:
-        assert operator_signin.session_actor(s, token, touch=False) is not None  # the page rendered
+        assert sessions.session_actor(s, token, touch=False) is not None  # the page rendered
     make_change, why, message = CHANGES[change]
     make_change(engine, token)
 
     with pytest.raises(PermissionDenied) as err:
-        reset(engine, operator_signin.session_of(token))  # the click in the still-open tab
+        reset(engine, sessions.session_of(token))  # the click in the still-open tab
     assert str(err.value) == message
     assert enrolled(engine), "the 2FA reset went through"
     (refusal,) = refusals(engine)
     assert (refusal.actor, refusal.object_key, refusal.after["why"]) == ("support", "user.reset_2fa", why)
     with session_scope(engine) as s:
-        assert operator_signin.session_actor(s, token, touch=False) is None  # and the next page is signed out
+        assert sessions.session_actor(s, token, touch=False) is None  # and the next page is signed out
 
 
 def test_a_role_changed_behind_the_session_is_read_from_the_database(engine, world):
@@ -162,7 +162,7 @@ def test_a_role_changed_behind_the_session_is_read_from_the_database(engine, wor
     with session_scope(engine, write=True) as s:
         s.execute(update(Operator).where(Operator.username == "support").values(role="analyst"))
     with pytest.raises(PermissionDenied, match=r"support \(Analyst\) may not reset a user's 2FA"):
-        reset(engine, operator_signin.session_of(token))
+        reset(engine, sessions.session_of(token))
     assert enrolled(engine)
     assert refusals(engine)[0].after == {"why": "role", "role": "analyst"}
 
@@ -178,7 +178,7 @@ def test_an_operator_deactivated_behind_the_command_line_may_not_act(engine, wor
 
 def test_a_made_up_session_is_refused(engine, world):
     with pytest.raises(PermissionDenied, match="signed out"):
-        reset(engine, operator_signin.session_of("not-a-session"))
+        reset(engine, sessions.session_of("not-a-session"))
     assert enrolled(engine)
     assert refusals(engine)[0].after["why"] == "no such session"
 
@@ -216,18 +216,13 @@ def test_sign_out_everywhere_is_ones_own_or_an_administrators(engine, world):
     support = token_for(engine, "support")
     analyst = token_for(engine, "analyst")
     with pytest.raises(PermissionDenied), session_scope(engine, write=True) as s:
-        operator_signin.sign_out_everywhere(s, actor=operator_signin.session_of(analyst), username="support")
+        sessions.sign_out_everywhere(s, actor=sessions.session_of(analyst), username="support")
     with session_scope(engine) as s:
-        assert operator_signin.session_actor(s, support, touch=False) is not None
+        assert sessions.session_actor(s, support, touch=False) is not None
     with session_scope(engine, write=True) as s:
-        assert (
-            operator_signin.sign_out_everywhere(
-                s, actor=operator_signin.session_of(analyst), username="analyst"
-            )
-            == 1
-        )
+        assert sessions.sign_out_everywhere(s, actor=sessions.session_of(analyst), username="analyst") == 1
     with session_scope(engine) as s:
-        assert operator_signin.session_actor(s, analyst, touch=False) is None
+        assert sessions.session_actor(s, analyst, touch=False) is None
         event = s.scalars(
             select(AuditEvent).where(AuditEvent.action == "operator.signed_out_everywhere")
         ).one()
@@ -238,8 +233,8 @@ def test_signing_in_again_ends_the_older_session(engine, world):
     first = token_for(engine, "support")
     second = token_for(engine, "support")
     with session_scope(engine) as s:
-        assert operator_signin.session_actor(s, first, touch=False) is None
-        assert operator_signin.session_actor(s, second, touch=False) is not None
+        assert sessions.session_actor(s, first, touch=False) is None
+        assert sessions.session_actor(s, second, touch=False) is not None
 
 
 def test_the_session_lifetime_setting():

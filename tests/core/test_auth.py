@@ -1,4 +1,7 @@
-"""core.access.operator_signin against a real SQLite file: password, code, enrolment, throttling and sessions."""
+"""core.access.operator_signin, sessions and client_limit against a real SQLite file.
+
+Password, code, enrolment, throttling, sessions, and what an attempt may cost.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from core.access import operator_signin
+from core.access import client_limit, operator_signin, sessions
 from core.platform import totp
 from core.platform.crypto import decrypt_secret, token_digest
 from core.platform.db import get_engine, session_scope
@@ -108,7 +111,7 @@ def test_right_code_opens_a_session(eng, secret):
         assert row.token_hash == token_digest(token) and token not in row.token_hash
         op = s.scalars(select(Operator).where(Operator.username == "olga")).one()
         assert op.last_sign_in_at is not None
-        actor = operator_signin.session_actor(s, token, touch=False)
+        actor = sessions.session_actor(s, token, touch=False)
     assert (actor.name, actor.role) == ("olga", "support")
     assert [e.action for e in events(eng)] == ["operator.sign_in"]
 
@@ -240,40 +243,40 @@ def test_session_idle_30_minutes_ends(eng, secret):
     token = signed_in(eng, secret)
     _age(eng, token, 29)
     with session_scope(eng, write=True) as s:
-        assert operator_signin.session_actor(s, token) is not None  # and the visit is recorded
+        assert sessions.session_actor(s, token) is not None  # and the visit is recorded
     assert utcnow() - _last_seen(eng, token).replace(tzinfo=utcnow().tzinfo) < timedelta(minutes=1)
     _age(eng, token, 31)
     with session_scope(eng, write=True) as s:
-        assert operator_signin.session_actor(s, token) is None
+        assert sessions.session_actor(s, token) is None
 
 
 def test_touch_writes_at_most_every_30_seconds(eng, secret):
     token = signed_in(eng, secret)
     before = _last_seen(eng, token)
     with session_scope(eng, write=True) as s:
-        operator_signin.session_actor(s, token)
+        sessions.session_actor(s, token)
     assert _last_seen(eng, token) == before
 
 
 def test_unknown_or_missing_token_is_no_one(eng, secret):
     signed_in(eng, secret)
     with session_scope(eng) as s:
-        assert operator_signin.session_actor(s, "made-up", touch=False) is None
-        assert operator_signin.session_actor(s, "", touch=False) is None
-        assert operator_signin.session_actor(s, None, touch=False) is None
+        assert sessions.session_actor(s, "made-up", touch=False) is None
+        assert sessions.session_actor(s, "", touch=False) is None
+        assert sessions.session_actor(s, None, touch=False) is None
 
 
 def test_sign_out_ends_the_session(eng, secret):
     token = signed_in(eng, secret)
     with session_scope(eng, write=True) as s:
-        operator_signin.end_session(s, token)
+        sessions.end_session(s, token)
     with session_scope(eng) as s:
-        assert operator_signin.session_actor(s, token, touch=False) is None
+        assert sessions.session_actor(s, token, touch=False) is None
         assert s.scalars(select(OperatorSession.ended_at)).one() is not None
     assert events(eng)[-1].action == "operator.sign_out"
     with session_scope(eng, write=True) as s:
-        operator_signin.end_session(s, token)  # twice is harmless, and not audited twice
-        operator_signin.end_session(s, None)
+        sessions.end_session(s, token)  # twice is harmless, and not audited twice
+        sessions.end_session(s, None)
     assert len(events(eng, "operator.sign_out")) == 1
 
 
@@ -282,7 +285,7 @@ def test_deactivation_ends_open_sessions(eng, secret):
     with session_scope(eng, write=True) as s:
         s.execute(update(Operator).where(Operator.username == "olga").values(active=False))
     with session_scope(eng) as s:
-        assert operator_signin.session_actor(s, token, touch=False) is None
+        assert sessions.session_actor(s, token, touch=False) is None
 
 
 # --- what a sign-in attempt may cost, and tell ------------------------------------------------
@@ -342,7 +345,7 @@ def test_a_username_no_operator_could_have_never_reaches_the_database(eng, secre
 
 
 def test_the_attempt_limiter_counts_a_sliding_minute():
-    limiter = operator_signin.AttemptLimiter(limit=3, window=60)
+    limiter = client_limit.AttemptLimiter(limit=3, window=60)
     assert [limiter.allow("10.0.0.1", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
     assert limiter.allow("10.0.0.2", now=3)  # another address has its own count
     assert not limiter.allow("10.0.0.1", now=59.9)
@@ -350,8 +353,8 @@ def test_the_attempt_limiter_counts_a_sliding_minute():
 
 
 def test_a_flood_from_one_address_stops_before_the_hash_and_the_database(eng, secret, monkeypatch):
-    monkeypatch.setattr(operator_signin, "client_limit", lambda: limiter)
-    limiter = operator_signin.AttemptLimiter(limit=2, window=60)
+    monkeypatch.setattr(client_limit, "client_limit", lambda: limiter)
+    limiter = client_limit.AttemptLimiter(limit=2, window=60)
     assert not password_from(eng, "203.0.113.9").ok
     assert not password_from(eng, "203.0.113.9").ok
     assert failures(eng) == 2
@@ -361,7 +364,7 @@ def test_a_flood_from_one_address_stops_before_the_hash_and_the_database(eng, se
 
     monkeypatch.setattr(operator_signin, "verify_password", no_hash)
     step = password_from(eng, "203.0.113.9")
-    assert not step.ok and step.message == operator_signin.CLIENT_LIMITED
+    assert not step.ok and step.message == client_limit.CLIENT_LIMITED
     assert failures(eng) == 2 and len(events(eng)) == 2  # nothing written for the refused attempt
 
 

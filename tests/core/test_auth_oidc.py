@@ -1,4 +1,4 @@
-"""core.access.operator_signin's single sign-on: an OIDC identity to an operator's session, on SQLite and PostgreSQL."""
+"""core.access.oidc, single sign-on: an OIDC identity to an operator's session, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from core.access import operator_signin
+from core.access import oidc, sessions
+from core.access.operator_signin import SignInStep
 from core.platform.db import session_scope
 from core.platform.models import AuditEvent, Operator, OperatorSession
 from tests.factories import make_operator
 
 pytestmark = pytest.mark.postgres
 
-DIRECTORY = operator_signin.oidc_directory(
+DIRECTORY = oidc.oidc_directory(
     {
         "Olga.Ops@Example.com": "OLGA",
         "ada@example.com": "ada",
@@ -36,9 +37,9 @@ def ops(engine: Engine) -> Engine:
     return engine
 
 
-def sign_in(engine: Engine, claims: dict, now: float | None = None) -> operator_signin.SignInStep:
+def sign_in(engine: Engine, claims: dict, now: float | None = None) -> SignInStep:
     with session_scope(engine, write=True) as s:
-        return operator_signin.oidc_sign_in(s, provider="acme", claims=claims, directory=DIRECTORY, now=now)
+        return oidc.oidc_sign_in(s, provider="acme", claims=claims, directory=DIRECTORY, now=now)
 
 
 def claims(email: object = "olga.ops@example.com", **more) -> dict:
@@ -56,24 +57,24 @@ def test_directory_keeps_only_email_to_username_strings():
         "ada@example.com": "ada",
         "ghost@example.com": "nobody",
     }
-    assert operator_signin.oidc_directory(None) == {}
+    assert oidc.oidc_directory(None) == {}
 
 
 def test_operator_for_email_is_case_insensitive(ops):
     with session_scope(ops) as s:
         for email in ("olga.ops@example.com", "OLGA.OPS@EXAMPLE.COM", " Olga.Ops@example.com "):
-            op = operator_signin.operator_for_email(s, email=email, directory=DIRECTORY)
+            op = oidc.operator_for_email(s, email=email, directory=DIRECTORY)
             assert op is not None and op.username == "olga", email
-        assert operator_signin.operator_for_email(s, email="ghost@example.com", directory=DIRECTORY) is None
-        assert operator_signin.operator_for_email(s, email="ivan@example.com", directory=DIRECTORY) is None
-        assert operator_signin.operator_for_email(s, email="", directory=DIRECTORY) is None
+        assert oidc.operator_for_email(s, email="ghost@example.com", directory=DIRECTORY) is None
+        assert oidc.operator_for_email(s, email="ivan@example.com", directory=DIRECTORY) is None
+        assert oidc.operator_for_email(s, email="", directory=DIRECTORY) is None
 
 
 def test_a_mapped_operator_gets_a_session_with_its_role(ops):
     step = sign_in(ops, claims(email_verified=True))
     assert step.ok and step.token
     with session_scope(ops, write=True) as s:
-        actor = operator_signin.session_actor(s, step.token)
+        actor = sessions.session_actor(s, step.token)
         assert actor is not None and (actor.name, actor.role) == ("olga", "support")
         op = s.scalars(select(Operator).where(Operator.username == "olga")).one()
         assert op.last_sign_in_at is not None
@@ -83,9 +84,9 @@ def test_a_mapped_operator_gets_a_session_with_its_role(ops):
     assert event.after == {"method": "oidc", "provider": "acme", "email": "olga.ops@example.com"}
     # The session ends like any other.
     with session_scope(ops, write=True) as s:
-        operator_signin.end_session(s, step.token)
+        sessions.end_session(s, step.token)
     with session_scope(ops) as s:
-        assert operator_signin.session_actor(s, step.token, touch=False) is None
+        assert sessions.session_actor(s, step.token, touch=False) is None
 
 
 def test_email_verified_as_the_string_true_counts(ops):
@@ -134,8 +135,8 @@ def test_a_deactivated_operator_is_refused(ops):
 
 def test_an_old_identity_is_not_exchanged(ops):
     issued = claims()["iat"]
-    assert sign_in(ops, claims(), now=issued + operator_signin.OIDC_FRESH_SECONDS - 1).ok
-    late = sign_in(ops, claims(iat=issued), now=issued + operator_signin.OIDC_FRESH_SECONDS + 1)
+    assert sign_in(ops, claims(), now=issued + oidc.OIDC_FRESH_SECONDS - 1).ok
+    late = sign_in(ops, claims(iat=issued), now=issued + oidc.OIDC_FRESH_SECONDS + 1)
     assert not late.ok and "took too long" in late.message
     assert not sign_in(ops, claims(iat=issued + 600), now=issued).ok  # from the future
     assert not sign_in(ops, {"email": "olga.ops@example.com"}).ok  # no iat at all

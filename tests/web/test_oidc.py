@@ -18,7 +18,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from core.access import operator_signin
+from core.access import sessions
+from core.platform.crypto import token_digest
 from core.platform.db import session_scope
 from core.platform.models import AuditEvent, OperatorSession
 from tests.web.oidc_provider import NO_CLAIM, Provider
@@ -126,7 +127,7 @@ def test_mapped_operator_signs_in_with_its_role(sso, provider):
     assert token
     assert STREAMLIT_USER not in c.http.cookies
     with session_scope(sso.engine) as s:
-        actor = operator_signin.session_actor(s, token, touch=False)
+        actor = sessions.session_actor(s, token, touch=False)
     assert actor is not None and (actor.name, actor.role) == ("sam", "support")
     assert c.get("/users").status_code == 200
     signed = events(sso, action="operator.sign_in", object_key="sam")[-1]
@@ -193,7 +194,7 @@ def test_sign_out_ends_the_session_and_streamlit_s_cookie(sso, provider):
     assert location(out) == "/signin"
     with session_scope(sso.engine) as s:
         row = s.scalars(
-            select(OperatorSession).where(OperatorSession.token_hash == operator_signin.token_digest(token))
+            select(OperatorSession).where(OperatorSession.token_hash == token_digest(token))
         ).one()
         assert row.ended_at is not None
     assert location(c.get("/")) == "/signin?next=%2F"

@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from core.access.operator_signin import PENDING_COOKIE, SESSION_COOKIE
+from core.access.operator_signin import PENDING_COOKIE
+from core.access.sessions import SESSION_COOKIE
 from core.platform import totp
 from core.platform.config import SettingsError, load_settings
 from core.platform.crypto import token_digest

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from core.access.operator_signin import CLIENT_LIMITED
+from core.access.client_limit import CLIENT_LIMITED
 from core.platform.db import session_scope
 from core.platform.models import AuditEvent, LoginFailure
 from tests.web.test_server import Client, Server, _start, password_step
