@@ -4,6 +4,7 @@ Modules
     ``permissions``      roles and the one permission check, ``require``, made inside each write.
     ``operators``        operators: create, deactivate, change role, reset an authenticator.
     ``operator_signin``         password, then the operator's own authenticator code; the pending ticket.
+    ``operator_authenticator``  the operator's TOTP authenticator: throttle, replay guard, last step stored.
     ``sessions``                open, end and prove operator sessions; one session per operator.
     ``oidc``                    single sign-on: a provider's verified email to an operator's session.
     ``client_limit``            password attempts a minute from one client address, in memory.
@@ -11,6 +12,7 @@ Modules
 Rules
     * Every write proves, in its own transaction, who acts and that they still may.
     * A refusal changes nothing and is audited as ``access.refused``.
-    * 5 failed passwords or codes within 15 minutes pause that username's sign-in.
+    * An operator's code is accepted once, by ``OperatorAuthenticator.verify``; 5 failed
+      passwords or codes within 15 minutes pause that username's sign-in.
     * Signing in costs the same for a name that exists and one that does not.
 """

@@ -8,7 +8,9 @@ minute (``core.access.client_limit``), and a username that no operator could hav
 reaches the database. The password is checked against a hash made by the same hasher
 whether or not the name exists, outside any transaction.
 
-A right code opens a session (``core.access.sessions``).
+A right code opens a session (``core.access.sessions``). The code is checked by the
+operator's ``OperatorAuthenticator`` (``core.access.operator_authenticator``): the throttle,
+then RFC 6238 with the replay guard, the same path as a customer's mailbox.
 
 Between the password step and the code step the browser carries a *pending* ticket: the
 username, the time and an HMAC over both, valid for 5 minutes. It proves the password
@@ -23,6 +25,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -30,16 +33,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.access import client_limit
+from core.access.operator_authenticator import OperatorAuthenticator, throttle_subject
 from core.access.sessions import open_session
-from core.platform import audit, totp
-from core.platform.crypto import (
-    decrypt_secret,
-    encrypt_secret,
-    hash_password,
-    sign,
-    signature_ok,
-    verify_password,
-)
+from core.platform import audit, throttle, totp
+from core.platform.crypto import encrypt_secret, hash_password, sign, signature_ok, verify_password
 from core.platform.db import session_scope
 from core.platform.errors import BadInput
 from core.platform.models import Operator, utcnow
@@ -58,18 +55,11 @@ class SignInStep:
     token: str = ""  # the session token, after a right code
 
 
-def _subject(username: str) -> str:
-    return f"operator:{username}"
-
-
 def _no(message: str) -> SignInStep:
     return SignInStep(ok=False, message=message)
 
 
-def _throttle_message(session: Session, username: str) -> str | None:
-    until = totp.throttled_until(session, _subject(username))
-    if until is None:
-        return None
+def _throttle_message(username: str, until: datetime) -> str:
     minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
     return (
         f"Too many failed attempts for {username}: sign-in waits about {minutes} more "
@@ -78,7 +68,7 @@ def _throttle_message(session: Session, username: str) -> str | None:
 
 
 def _failed(session: Session, username: str, why: str) -> SignInStep:
-    totp.note_failure(session, _subject(username))
+    """The refusal of a wrong password or code, audited; the throttle has counted it already."""
     # The event says which step failed, never the password or the code given.
     audit.record(
         session,
@@ -144,9 +134,9 @@ def check_password(engine: Engine, *, username: str, password: str, client: str 
     stored, active, step = _stand_in_hash(), False, "enrol"
     if name is not None:
         with session_scope(engine) as session:
-            throttled = _throttle_message(session, name)
-            if throttled:
-                return _no(throttled)
+            until = throttle.throttled_until(session, throttle_subject(name))
+            if until is not None:
+                return _no(_throttle_message(name, until))
             op = session.scalars(select(Operator).where(Operator.username == name)).first()
             if op is not None:
                 stored, active = op.password_hash, op.active
@@ -155,8 +145,10 @@ def check_password(engine: Engine, *, username: str, password: str, client: str 
     ok = verify_password(stored, password or "")
     if ok and active:
         return SignInStep(ok=True, message="", next=step, ticket=make_ticket(name))
+    name = name or INVALID_NAME
     with session_scope(engine, write=True) as session:
-        return _failed(session, name or INVALID_NAME, "password")
+        throttle.note_failure(session, throttle_subject(name))
+        return _failed(session, name, "password")
 
 
 def start_enrolment(session: Session, *, ticket: str) -> tuple[str, str]:
@@ -178,24 +170,19 @@ def check_code(session: Session, *, ticket: str, code: str, now: float | None = 
     name = read_ticket(ticket, now)
     if name is None:
         return _no("The sign-in took too long; enter your password again.")
-    throttled = _throttle_message(session, name)
-    if throttled:
-        return _no(throttled)
-    try:
-        clean = totp.clean_code(code)
-    except BadInput as exc:
-        return _no(str(exc))
     op = session.scalars(select(Operator).where(Operator.username == name).with_for_update()).one()
     if not op.active or not op.totp_secret:
         return _no("This operator cannot sign in; ask an administrator.")
-    step = totp.match_step(decrypt_secret(op.totp_secret), clean, last_step=op.totp_last_step, now=now)
-    if step is None:
+    verdict = OperatorAuthenticator(op).verify(session, code, now=now)
+    if verdict.reason == "throttled":
+        return _no(_throttle_message(name, verdict.until))
+    if verdict.reason == "malformed":
+        return _no(verdict.message)
+    if not verdict.ok:
         return _failed(session, name, "code")
     enrolling = not op.totp_confirmed
-    op.totp_last_step = step
     op.totp_confirmed = True
     op.last_sign_in_at = utcnow()
-    totp.clear_failures(session, _subject(name))
     if enrolling:
         audit.record(
             session, actor=name, action="operator.totp_enrolled", object_type="operator", object_key=name

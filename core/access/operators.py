@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.access import sessions
+from core.access.operator_authenticator import OperatorAuthenticator
 from core.access.permissions import SETUP, SYSTEM, Actor, require, require_self_or
-from core.platform import audit, totp
-from core.platform.crypto import decrypt_secret, encrypt_secret, hash_password
+from core.platform import audit
+from core.platform.crypto import encrypt_secret, hash_password
 from core.platform.errors import BadInput, NotFound, PermissionDenied, Refused
 from core.platform.models import ROLES, Operator, utcnow
 
@@ -228,4 +229,4 @@ def current_totp(session: Session, username: str) -> str:
     op = get_operator(session, username)
     if not op.totp_secret:
         raise Refused(f"Operator {op.username!r} has no authenticator set up yet.")
-    return totp.current_code(decrypt_secret(op.totp_secret))
+    return OperatorAuthenticator(op).current_code()

@@ -16,17 +16,18 @@ instead, which exists for this purpose only:
 * :func:`verify` is a pure function of the mailbox, the code and the clock: it reads and
   writes nothing, so no customer's row, throttle or replay guard can be touched from the
   sandbox. For the same reason it keeps no replay guard or throttle of its own: the code
-  is on the page, so there is nothing to guard.
+  is on the page, so there is nothing to guard. Its :class:`PreviewAuthenticator` stores
+  no step (the replay guard always starts afresh) and is not throttled.
 
 Codes follow the platform's rule (RFC 6238: SHA-1, 6 digits, 30 s, one step of drift
-either way) through :mod:`core.platform.totp`, so the pop-up shows what a customer would see.
+either way) through the same :class:`core.platform.authenticator.Authenticator` check as
+a customer's mailbox, so the pop-up shows what a customer would see.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -34,11 +35,10 @@ from sqlmodel import Session
 
 from core.brands.switches import get_brand
 from core.mailboxes.mailbox_login import LoginOutcome
-from core.platform import totp
+from core.platform.authenticator import Authenticator
 from core.platform.crypto import sign
-from core.platform.errors import BadInput
 
-__all__ = ["PreviewMailbox", "current_code", "preview_mailbox", "verify"]
+__all__ = ["PreviewAuthenticator", "PreviewMailbox", "current_code", "preview_mailbox", "verify"]
 
 NOT_A_CUSTOMER = "demo mailbox (not a real customer)"
 
@@ -80,9 +80,26 @@ def preview_mailbox(session: Session, *, brand: str) -> PreviewMailbox:
     )
 
 
+class PreviewAuthenticator(Authenticator):
+    """The demo mailbox's authenticator: a secret derived from the brand id, no step stored."""
+
+    def __init__(self, mailbox: PreviewMailbox) -> None:
+        self.mailbox = mailbox
+
+    def secret(self) -> str:
+        return _secret(self.mailbox.brand_id)
+
+    @property
+    def last_step(self) -> int | None:
+        return None
+
+    def accept(self, step: int) -> None:
+        """Nothing to remember: the demo mailbox's code is on the page."""
+
+
 def current_code(mailbox: PreviewMailbox, *, now: float | None = None) -> str:
     """The code the demo mailbox's authenticator shows now (or at ``now``)."""
-    return totp.current_code(_secret(mailbox.brand_id), now)
+    return PreviewAuthenticator(mailbox).current_code(now=now)
 
 
 def verify(mailbox: PreviewMailbox, *, code: str, now: float | None = None) -> LoginOutcome:
@@ -91,12 +108,10 @@ def verify(mailbox: PreviewMailbox, *, code: str, now: float | None = None) -> L
         return LoginOutcome(
             ok=False, rule="2fa_off", message=f"{mailbox.brand} has 2FA off: its pop-up asks for no code."
         )
-    try:
-        clean = totp.clean_code(code)
-    except BadInput as exc:
-        return LoginOutcome(ok=False, rule="code_malformed", message=str(exc))
-    now = time.time() if now is None else now
-    if totp.code_step(_secret(mailbox.brand_id), clean, now=now) is None:
+    verdict = PreviewAuthenticator(mailbox).check(code, now=now)
+    if verdict.reason == "malformed":
+        return LoginOutcome(ok=False, rule="code_malformed", message=verdict.message)
+    if not verdict.ok:
         return LoginOutcome(
             ok=False, rule="code_wrong", message="That code is not valid. Try the current code."
         )

@@ -12,17 +12,18 @@ committed) for the throttle, so it returns an outcome instead.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from core.mailboxes.app_passwords import normalize
+from core.mailboxes.mailbox_authenticator import MailboxAuthenticator
 from core.mailboxes.users import effective_brand
-from core.platform import totp
-from core.platform.crypto import decrypt_secret, verify_password
-from core.platform.errors import BadInput
+from core.platform import throttle
+from core.platform.authenticator import Verdict
+from core.platform.crypto import verify_password
 from core.platform.models import AppPassword, User, utcnow
 
 
@@ -51,43 +52,46 @@ def check_login(
     user = session.scalars(select(User).where(User.email == addr).with_for_update()).first()
     if user is None:
         return _refuse("no_such_user", f"There is no mailbox {addr!r}.")
-    subject = f"user:{user.email}"
     if user.status != "active":
         return _refuse("suspended", f"{user.email} is suspended; the platform lets no one in.")
-    until = totp.throttled_until(session, subject)
+    device = MailboxAuthenticator(user)
+    until = throttle.throttled_until(session, device.subject)
     if until is not None:
-        return _refuse(
-            "throttled",
-            f"Too many failed attempts for {user.email}: sign-in waits until {until:%H:%M} UTC.",
-        )
+        return _throttled(user, until)
     brand = effective_brand(session, user)
     if app_password:
-        return _check_app_password(session, user, brand.name, brand.allow_app_passwords, secret, subject)
+        return _check_app_password(
+            session, user, brand.name, brand.allow_app_passwords, secret, device.subject
+        )
     if not verify_password(user.password_hash, secret):
-        totp.note_failure(session, subject)
+        throttle.note_failure(session, device.subject)
         return _refuse("wrong_password", "Wrong password.")
     if user.totp_secret and brand.allow_2fa:
         if not code:
             return _refuse("code_needed", f"{user.email} has 2FA on: a 6-digit code is needed.")
-        try:
-            clean = totp.clean_code(code)
-        except BadInput as exc:
-            return _refuse("code_malformed", str(exc))
-        plain = decrypt_secret(user.totp_secret)
-        now = time.time() if now is None else now
-        step = totp.code_step(plain, clean, now=now)
-        if step is None:
-            totp.note_failure(session, subject)
-            return _refuse(
-                "code_wrong", "The code is wrong or expired; use the current code of the authenticator."
-            )
-        if user.totp_last_step is not None and step <= user.totp_last_step:
-            totp.note_failure(session, subject)
-            return _refuse("code_reused", "That code was used already; wait for the next code.")
-        user.totp_last_step = step
+        verdict = device.verify(session, code, now=now)
+        if not verdict.ok:
+            return _code_refused(user, verdict)
+    else:
+        throttle.clear_failures(session, device.subject)
     user.last_login_at = utcnow()
-    totp.clear_failures(session, subject)
     return LoginOutcome(ok=True, rule="ok", message=f"{user.email} would be let in.")
+
+
+def _throttled(user: User, until: datetime) -> LoginOutcome:
+    return _refuse(
+        "throttled", f"Too many failed attempts for {user.email}: sign-in waits until {until:%H:%M} UTC."
+    )
+
+
+def _code_refused(user: User, verdict: Verdict) -> LoginOutcome:
+    if verdict.reason == "throttled":
+        return _throttled(user, verdict.until)
+    if verdict.reason == "malformed":
+        return _refuse("code_malformed", verdict.message)
+    if verdict.reason == "reused":
+        return _refuse("code_reused", "That code was used already; wait for the next code.")
+    return _refuse("code_wrong", "The code is wrong or expired; use the current code of the authenticator.")
 
 
 def _check_app_password(
@@ -104,9 +108,9 @@ def _check_app_password(
             now = utcnow()
             ap.last_used_at = now
             user.last_login_at = now
-            totp.clear_failures(session, subject)
+            throttle.clear_failures(session, subject)
             return LoginOutcome(
                 ok=True, rule="ok", message=f"{user.email} would be let in with '{ap.label}'."
             )
-    totp.note_failure(session, subject)
+    throttle.note_failure(session, subject)
     return _refuse("wrong_app_password", "No live app password of this mailbox matches.")

@@ -7,10 +7,13 @@ Modules
     ``errors``  the errors a service raises, each one plain sentence for the person.
     ``models``  every table, defined once.
     ``audit``   audit events, written in the caller's transaction, never edited.
-    ``totp``    RFC 6238 codes (SHA-1, 6 digits, 30 s steps), shared by operators and mailboxes.
+    ``totp``    RFC 6238 alone (SHA-1, 6 digits, 30 s steps, one step of drift); the replay guard.
+    ``throttle``  the failure throttle: 5 failures of a subject within 15 minutes pause its sign-in.
+    ``authenticator``  the base of every device kind: throttle, then the code, accepted once.
 
 Rules
     * Times are timezone-aware UTC.
     * A secret is never logged, and leaves ``crypto`` only to the caller that asked for it.
     * An audit event exists exactly when its change does: it is added to the same transaction.
+    * A code is matched to a time step in one place, ``totp.match_step``, which refuses a used step.
 """

@@ -1,6 +1,8 @@
-"""TOTP per RFC 6238 (SHA-1, 6 digits, 30-second steps) and the failure throttle.
+"""TOTP per RFC 6238 (SHA-1, 6 digits, 30-second steps), and nothing else.
 
-Shared by the customers' 2FA and the operators' sign-in.
+Shared by the customers' 2FA, the operators' sign-in and the Branding sandbox's demo
+mailbox, through :mod:`core.platform.authenticator`. :func:`match_step` is the one place
+a code is matched to a time step, and so the one place a used step is refused.
 """
 
 from __future__ import annotations
@@ -8,21 +10,16 @@ from __future__ import annotations
 import hmac
 import re
 import time
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import delete, func, select
-from sqlmodel import Session
 
-from core.platform.errors import BadInput, Refused
-from core.platform.models import LoginFailure, utcnow
+from core.platform.errors import BadInput
 
 STEP_SECONDS = 30
 DIGITS = 6
 # RFC 6238 §5.2: accept one step of clock drift either way.
 DRIFT_STEPS = 1
-THROTTLE_FAILURES = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
 
 _CODE_RE = re.compile(r"^[0-9]{6}$")
 
@@ -48,9 +45,16 @@ def clean_code(code: str) -> str:
     return cleaned
 
 
-def code_step(secret: str, code: str, *, now: float | None = None) -> int | None:
+@dataclass(frozen=True)
+class StepMatch:
+    """What a code matched: the ``step`` to accept, or None; ``reused`` when it was used up."""
+
+    step: int | None
+    reused: bool = False
+
+
+def _code_step(secret: str, code: str, now: float) -> int | None:
     """The time step within the drift window whose code is ``code``, or None."""
-    now = time.time() if now is None else now
     totp = pyotp.TOTP(secret)
     current = int(now // STEP_SECONDS)
     found = None
@@ -61,44 +65,15 @@ def code_step(secret: str, code: str, *, now: float | None = None) -> int | None
     return found
 
 
-def match_step(secret: str, code: str, *, last_step: int | None, now: float | None = None) -> int | None:
-    """The time step that ``code`` belongs to, or None.
+def match_step(secret: str, code: str, *, last_step: int | None, now: float | None = None) -> StepMatch:
+    """The time step that ``code`` belongs to, within one step of drift either way.
 
-    A step at or before ``last_step`` never matches (RFC 6238 §5.2: a code is accepted
-    once), so a replayed code, or an older one, is refused.
+    RFC 6238 §5.2: a code is accepted once. A step at or before ``last_step`` never
+    matches, so a replayed code, or an older one, comes back ``reused`` and without a step.
     """
-    step = code_step(secret, code, now=now)
-    if step is None or (last_step is not None and step <= last_step):
-        return None
-    return step
-
-
-def throttled_until(session: Session, subject: str) -> datetime | None:
-    """When sign-in for ``subject`` opens again, or None when it is not throttled."""
-    since = utcnow() - THROTTLE_WINDOW
-    count, oldest = session.execute(
-        select(func.count(), func.min(LoginFailure.at)).where(
-            LoginFailure.subject == subject, LoginFailure.at > since
-        )
-    ).one()
-    if count >= THROTTLE_FAILURES and oldest is not None:
-        return oldest + THROTTLE_WINDOW
-    return None
-
-
-def check_throttle(session: Session, subject: str, who: str) -> None:
-    until = throttled_until(session, subject)
-    if until is not None:
-        minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
-        raise Refused(
-            f"Too many failed attempts for {who}: sign-in is paused for about {minutes} "
-            f"more minute{'s' if minutes != 1 else ''} (until {until:%H:%M} UTC)."
-        )
-
-
-def note_failure(session: Session, subject: str) -> None:
-    session.add(LoginFailure(subject=subject))
-
-
-def clear_failures(session: Session, subject: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.subject == subject))
+    step = _code_step(secret, code, time.time() if now is None else now)
+    if step is None:
+        return StepMatch(step=None)
+    if last_step is not None and step <= last_step:
+        return StepMatch(step=None, reused=True)
+    return StepMatch(step=step)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from core.access import client_limit, operator_signin, sessions
-from core.platform import totp
+from core.platform import throttle, totp
 from core.platform.crypto import decrypt_secret, token_digest
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
@@ -155,7 +155,7 @@ def test_sixth_attempt_within_15_minutes_waits(eng, secret):
     sixth = password(eng)  # the right password, but throttled
     assert not sixth.ok and sixth.ticket == ""
     with session_scope(eng) as s:
-        until = totp.throttled_until(s, "operator:olga")
+        until = throttle.throttled_until(s, "operator:olga")
     assert (
         f"until {until:%H:%M} UTC" in sixth.message and "Too many failed attempts for olga" in sixth.message
     )

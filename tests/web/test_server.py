@@ -31,7 +31,7 @@ from websockets.sync.client import connect as ws_connect
 
 from core.access.operator_signin import PENDING_COOKIE
 from core.access.sessions import SESSION_COOKIE
-from core.platform import totp
+from core.platform import throttle, totp
 from core.platform.config import SettingsError, load_settings
 from core.platform.crypto import token_digest
 from core.platform.db import get_engine, session_scope
@@ -683,7 +683,7 @@ def test_sixth_attempt_within_15_minutes_is_throttled(server):
     r = password_step(c, "throttled")  # the right password, but too late
     assert "Too many failed attempts for throttled" in r.text
     with session_scope(server.engine) as s:
-        until = totp.throttled_until(s, "operator:throttled")
+        until = throttle.throttled_until(s, "operator:throttled")
     assert until is not None and timedelta(minutes=14) < until - utcnow() <= timedelta(minutes=15)
     assert f"until {until:%H:%M} UTC" in r.text
     assert c.cookie(PENDING_COOKIE) is None
