@@ -48,10 +48,6 @@ class Settings:
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def make_private_dir(path: Path) -> None:
     """Create the folder ``path`` owner-only (0700), with any missing parent made the same way.
