@@ -12,9 +12,10 @@ same way for every kind:
   looked at, a wrong or used code counts as a failure, a right one clears them. A code
   of the wrong form is not a failure: it never reached the secret.
 
-The kinds: ``core.mailboxes.mailbox_authenticator`` (a customer's mailbox),
-``core.access.operator_authenticator`` (an operator) and the Branding sandbox's demo
-mailbox in ``core.brands.preview_mailbox``, which stores nothing and so has no throttle.
+The kinds: ``core.mailboxes.mailbox_authenticator`` (a customer's mailbox) and
+``core.access.operator_authenticator`` (an operator), each a :class:`StoredAuthenticator`
+on its own row, and the Branding sandbox's demo mailbox in ``core.brands.preview_mailbox``,
+which stores nothing and so has no throttle.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from typing import Literal
 from sqlmodel import Session
 
 from core.platform import throttle, totp
+from core.platform.crypto import decrypt_secret
 from core.platform.errors import BadInput
+from core.platform.models import Operator, User
 
 Reason = Literal["ok", "throttled", "malformed", "wrong", "reused"]
 
@@ -91,3 +94,25 @@ class ThrottledAuthenticator(Authenticator):
         elif verdict.reason != "malformed":
             throttle.note_failure(session, self.subject)
         return verdict
+
+
+class StoredAuthenticator(ThrottledAuthenticator):
+    """A throttled authenticator kept on one row: ``totp_secret`` (encrypted) and ``totp_last_step``.
+
+    The row must be read ``FOR UPDATE`` in the caller's write transaction, so two sign-ins
+    with one code cannot both pass the replay guard.
+    """
+
+    def __init__(self, row: User | Operator, *, subject: str) -> None:
+        self.row = row
+        self.subject = subject
+
+    def secret(self) -> str:
+        return decrypt_secret(self.row.totp_secret)
+
+    @property
+    def last_step(self) -> int | None:
+        return self.row.totp_last_step
+
+    def accept(self, step: int) -> None:
+        self.row.totp_last_step = step
