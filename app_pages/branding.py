@@ -8,7 +8,7 @@ Decisions, for the next reader:
   is a Content-Security-Policy that allows inline styles and data: images and fonts only
   (nothing from any host, https included). Never an HTML string (``components.html`` /
   ``st.iframe("<html>")``): that iframe is same-origin with scripts allowed.
-* Only CSS that ``core.brands.css.check_css`` accepts reaches the preview. While the editor holds
+* Only CSS that ``core.brands.css.check.check_css`` accepts reaches the preview. While the editor holds
   refused CSS, the preview shows the saved CSS and says so.
 * The editor is checked on every run (the check is cached by text): the findings under it
   always describe what is in it. "Check" is there for people who expect a button; it runs
@@ -36,7 +36,10 @@ from sqlalchemy.exc import OperationalError
 
 from app_pages import _ui
 from core.brands import preview_mailbox, switches
-from core.brands.css import STARTER_TEMPLATE, WCAG_AA_NORMAL_TEXT, CssRejected, CssReport, check_css
+from core.brands.css.check import check_css
+from core.brands.css.colour import WCAG_AA_NORMAL_TEXT
+from core.brands.css.report import CssRejected, CssReport
+from core.brands.css.starter import STARTER_TEMPLATE
 from core.brands.login_page import preview_data_url, render_login_page
 from core.platform.errors import CoreError
 

@@ -8,7 +8,7 @@ page imitates the webmail login page: the sign-in form
 
 Safety, in layers:
 
-* the brand CSS only goes into the page after :func:`core.brands.css.validate_css`
+* the brand CSS only goes into the page after :func:`core.brands.css.check.validate_css`
   accepted it, and what goes in is the re-serialized CSS from its report, so
   no ``</style`` (nor any ``<``) can ever land in the page;
 * every other value (brand name, message) is HTML-escaped with quotes
@@ -30,7 +30,7 @@ import html
 from html.parser import HTMLParser
 from typing import Literal
 
-from core.brands.css import validate_css
+from core.brands.css.check import validate_css
 
 __all__ = [
     "PREVIEW_CSP",
@@ -63,7 +63,7 @@ STATE_TEXTS: dict[str, str] = {
 
 # The preview's own look, placed before the brand CSS so the brand CSS, coming
 # later with the same selectors, overrides it (CSS Cascade 4 §6.5, order of
-# appearance).  The pop-up's colours match what core.brands.css assumes when the
+# appearance).  The pop-up's colours match what core.brands.css.contrast assumes when the
 # brand sets none: black text on white.
 _DEFAULT_CSS = """\
 html, body { margin: 0; padding: 0; }
@@ -162,7 +162,7 @@ def render_login_page(
 ) -> str:
     """The preview page for ``brand_name`` styled by ``css``.
 
-    Raises :class:`core.brands.css.CssRejected` for CSS that :func:`core.brands.css.check_css`
+    Raises :class:`core.brands.css.report.CssRejected` for CSS that :func:`core.brands.css.check.check_css`
     refuses (defence in depth: the sandbox checks first, but the page must not
     depend on that), and ValueError for an unknown ``state``.  ``message``,
     when given, replaces the status line's default text for the state.
@@ -208,6 +208,6 @@ def _dom_names() -> frozenset[str]:
 
 
 # The ids (#x), classes (.x) and element names found in the preview markup in
-# any state.  core.brands.css keeps the same set as LOGIN_PAGE_NAMES for its
+# any state.  core.brands.css.selectors keeps the same set as LOGIN_PAGE_NAMES for its
 # "styles nothing on the login page" warning; a test keeps the two equal.
 PREVIEW_DOM_NAMES: frozenset[str] = _dom_names()

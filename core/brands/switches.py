@@ -273,10 +273,11 @@ def save_css(
 ) -> tuple[Brand, list]:
     """Check and store a brand's login CSS; returns the brand and the warnings found.
 
-    The CSS goes through ``core.brands.css.validate_css`` (refused with the rule and line when it
+    The CSS goes through ``core.brands.css.check.validate_css`` (refused with the rule and line when it
     could run script or load from elsewhere) and is stored as re-serialized.
     """
-    from core.brands.css import CssRejected, validate_css
+    from core.brands.css.check import validate_css
+    from core.brands.css.report import CssRejected
 
     actor = require(session, actor, "brand.css")
     try:

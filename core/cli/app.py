@@ -230,7 +230,7 @@ def brands_css(
             css = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             fail(f"{file}: not UTF-8 text.")
-    from core.brands.css import CssRejected
+    from core.brands.css.report import CssRejected
 
     try:
         with session(write=True) as s:

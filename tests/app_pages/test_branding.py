@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from core.brands import switches
-from core.brands.css import STARTER_TEMPLATE, check_css
+from core.brands.css.check import check_css
+from core.brands.css.starter import STARTER_TEMPLATE
 from core.brands.login_page import PREVIEW_CSP
 from core.mailboxes import mailbox_login
 from core.platform.db import session_scope

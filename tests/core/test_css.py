@@ -10,21 +10,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import core.brands.css
-from core.brands.css import (
-    DATA_IMAGE_TYPES,
-    LOGIN_PAGE_NAMES,
-    MAX_CSS_BYTES,
-    MAX_DATA_IMAGE_BYTES,
-    MAX_NESTING,
-    STARTER_TEMPLATE,
-    ContrastResult,
-    CssRejected,
-    check_css,
-    contrast_ratio,
-    decode_css_escapes,
-    parse_color,
-    validate_css,
-)
+from core.brands.css.check import MAX_CSS_BYTES, check_css, validate_css
+from core.brands.css.colour import ContrastResult, contrast_ratio, parse_color
+from core.brands.css.parsing import MAX_NESTING
+from core.brands.css.report import CssRejected
+from core.brands.css.selectors import LOGIN_PAGE_NAMES
+from core.brands.css.starter import STARTER_TEMPLATE
+from core.brands.css.text import decode_css_escapes
+from core.brands.css.urls import DATA_IMAGE_TYPES, MAX_DATA_IMAGE_BYTES
 
 MODAL = "#login-form .box-inner .modal"
 HEADER = "#login-form .box-inner .modalheader"

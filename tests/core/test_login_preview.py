@@ -8,7 +8,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from core.brands.css import LOGIN_PAGE_NAMES, STARTER_TEMPLATE, CssRejected, check_css
+from core.brands.css.check import check_css
+from core.brands.css.report import CssRejected
+from core.brands.css.selectors import LOGIN_PAGE_NAMES
+from core.brands.css.starter import STARTER_TEMPLATE
 from core.brands.login_page import (
     PREVIEW_CSP,
     PREVIEW_DOM_NAMES,
