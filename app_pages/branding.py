@@ -28,8 +28,6 @@ Decisions, for the next reader:
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import OperationalError
@@ -48,7 +46,6 @@ url = _ui.db_url()
 DENIED = _ui.permission_help(actor, "brand.css")
 WIDTHS = {"Desktop": "stretch", "Phone": 390}  # 390 CSS px: a common phone viewport
 PREVIEW_HEIGHT = 600
-_LINE_PREFIX = re.compile(r"^Line \d+: ")
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -185,8 +182,8 @@ def _findings_table(report: CssReport) -> None:
                 "Line": f.line,
                 "Level": "Error" if f.level == "error" else "Warning",
                 "Rule": _ui.plain(f.rule),
-                # st.table renders Markdown, and a message quotes the CSS. The line has its own column.
-                "Message": _ui.plain(_LINE_PREFIX.sub("", f.message)),
+                # st.table renders Markdown, and a message quotes the CSS.
+                "Message": _ui.plain(f.message),
             }
             for f in ordered
         ]

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
@@ -27,6 +27,9 @@ from core.platform.config import SettingsError
 from core.platform.db import get_engine, session_scope, upgrade_schema
 from core.platform.errors import BadInput, CoreError
 from core.reporting import queries
+
+if TYPE_CHECKING:
+    from core.brands.css.report import CssFinding
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="MAC Security Console command line.")
 brands_app = typer.Typer(no_args_is_help=True, help="Brands and their security switches.")
@@ -239,18 +242,15 @@ def brands_css(
     except CssRejected as exc:
         errors = exc.report.errors
         reasons = "; ".join(_css_reason(f) for f in errors)
-        fail(f"The CSS was refused, nothing was saved ({len(errors)} error(s)): {reasons}")
+        fail(f"The CSS was refused, nothing was saved ({len(errors)} error(s)): {reasons}.")
     typer.echo(f"Saved the login CSS of {_brand.name} (version {_brand.version}).")
     for w in warnings:
-        typer.echo(f"warning: {w.message}", err=True)
+        typer.echo(f"warning: {_css_reason(w)}.", err=True)
 
 
-def _css_reason(finding: Any) -> str:
-    """One finding as "line L, column C: reason" (the message may start with "Line L: ")."""
-    message = " ".join(finding.message.split())
-    prefix = f"Line {finding.line}: "
-    if message.startswith(prefix):
-        message = message[len(prefix) :]
+def _css_reason(finding: CssFinding) -> str:
+    """One finding as "line L, column C: message", on one line, without its full stop."""
+    message = " ".join(finding.message.split()).removesuffix(".")
     return f"line {finding.line}, column {finding.column}: {message}"
 
 

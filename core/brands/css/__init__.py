@@ -60,9 +60,10 @@ Rules
       selector in a selector that names ``input``, ``textarea``, ``select`` or ``option``.
     * What the parser cannot read unambiguously is refused: parse errors, unclosed
       blocks, control characters, over 64 KiB, nesting over 32 deep.
-    * Each refusal is one finding whose message says, in one sentence starting with its
-      line, what was found and why, e.g. "Line 4: url(https://cdn.example.com/a.png)
-      loads from another host; only data: images under 32 KiB are allowed."
+    * Each refusal is one finding: its ``line`` and ``column`` as data, and a message of
+      one sentence saying what was found and why, without the place in it (for
+      example "url(https://cdn.example.com/a.png) loads from another host; only data:
+      images under 32 KiB are allowed.").  Whoever shows it names the line.
     * Advice never refuses: selectors that style nothing on the login page, and
       text/background pairs of the pop-up below WCAG 2.x AA contrast, are warnings.
     * What gets stored is ``CssReport.css``: the CSS re-serialized by tinycss2 from its

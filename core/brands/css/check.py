@@ -41,7 +41,7 @@ def check_css(text: str) -> CssReport:
     again = _check(report.css)
     if not again.ok or again.css != report.css:
         problems = again.errors or (
-            CssFinding("error", 1, 1, "parse-error", "Line 1: the CSS does not re-serialize stably."),
+            CssFinding("error", 1, 1, "parse-error", "the CSS does not re-serialize stably."),
         )
         findings = tuple(
             CssFinding(
@@ -75,7 +75,7 @@ def _check(text: str) -> CssReport:
             1,
             1,
             "too-large",
-            f"Line 1: the CSS is {size:,} bytes; the limit is {MAX_CSS_BYTES:,} bytes (64 KiB).",
+            f"the CSS is {size:,} bytes; the limit is {MAX_CSS_BYTES:,} bytes (64 KiB).",
         )
         return CssReport(css="", findings=(finding,))
     source = Source(text)

@@ -1,4 +1,10 @@
-"""What the check returns: findings, the report, and the error for refused CSS."""
+"""What the check returns: findings, each with its place as data, and the report.
+
+A finding's ``message`` is one sentence about what was found and why, with no
+location in it: ``line`` and ``column`` carry that, and whoever shows the
+finding places it (the Branding page has a Line column, the command line
+writes "line L, column C: ", :class:`CssRejected` writes "Line L: ").
+"""
 
 from __future__ import annotations
 
@@ -55,17 +61,25 @@ class CssReport:
         return not self.errors
 
 
+def _with_line(finding: CssFinding) -> str:
+    return f"Line {finding.line}: {finding.message}"
+
+
 class CssRejected(BadInput):
-    """Raised by :func:`core.brands.css.check.validate_css` (and the preview) for refused CSS."""
+    """Raised by :func:`core.brands.css.check.validate_css` (and the preview) for refused CSS.
+
+    ``str()`` is the sentence for the person: every error on its own line,
+    starting with the line it is on.
+    """
 
     def __init__(self, report: CssReport) -> None:
         self.report = report
-        super().__init__("The CSS was refused.", [f.message for f in report.errors])
+        super().__init__("The CSS was refused.", [_with_line(f) for f in report.errors])
 
     def __str__(self) -> str:
         errors = self.report.errors
         lines = [f"The CSS was refused ({len(errors)} error(s)):"]
-        lines += [f"- {f.message}" for f in errors]
+        lines += [f"- {_with_line(f)}" for f in errors]
         return "\n".join(lines)
 
 
@@ -88,7 +102,7 @@ class Findings:
         known = self._found.get(key)
         if known is not None and known.column <= column:
             return
-        self._found[key] = CssFinding(level, line, column, rule, f"Line {line}: {message}")
+        self._found[key] = CssFinding(level, line, column, rule, message)
 
     def error(self, node: ast.Node | tuple[int, int], rule: str, message: str) -> None:
         """An error at a token, or at a (line, column)."""
