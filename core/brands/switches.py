@@ -273,19 +273,14 @@ def save_css(
 ) -> tuple[Brand, list]:
     """Check and store a brand's login CSS; returns the brand and the warnings found.
 
-    The CSS goes through ``core.brands.css.check.validate_css`` (refused with the rule and line when it
-    could run script or load from elsewhere) and is stored as re-serialized.
+    The CSS goes through ``core.brands.css.check.validate_css``: refused CSS raises its
+    ``CssRejected`` (a ``BadInput`` carrying the report, each finding with its rule and line)
+    when it could run script or load from elsewhere. It is stored as re-serialized.
     """
     from core.brands.css.check import validate_css
-    from core.brands.css.report import CssRejected
 
     actor = require(session, actor, "brand.css")
-    try:
-        report = validate_css(css or "")
-    except CssRejected as exc:
-        err = BadInput(str(exc), [f.message for f in exc.report.errors])
-        err.report = exc.report  # the page shows each finding next to its line
-        raise err from exc
+    report = validate_css(css or "")
     brand = get_brand(session, name, for_update=expected_version is None)
     version = brand.version if expected_version is None else expected_version
     if brand.version != version:

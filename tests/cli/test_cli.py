@@ -455,6 +455,7 @@ def test_brands_css_saves_good_css_and_refuses_hostile_css(db_url: str, tmp_path
     )
     assert refused.code == 2, refused
     assert "refused" in refused.err and "line 2" in refused.err.lower() and "</style" in refused.err
+    assert "nothing was saved (2 error(s)): line 2, column 1: </style would end" in refused.err
     assert analyst.code == 1 and "Analyst" in analyst.err
     assert missing.code == 2 and "missing.css" in missing.err
     after = brand_row(db_url, "Alpha Mail")
