@@ -10,11 +10,17 @@
 A change of role, a deactivation, a password change and an authenticator reset end the
 operator's sessions (``core.access.sessions.end_sessions``); the last two also stamp
 ``credentials_changed_at``, so a session issued before them can never act again.
+
+An operator added from the dashboard gets a generated one-time password
+(``invite_operator``): the administrator never picks or reuses one, and it is returned
+once, for the administrator to pass on; only its hash is stored.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -28,6 +34,18 @@ from core.platform.errors import BadInput, NotFound, PermissionDenied, Refused
 from core.platform.models import ROLES, Operator, utcnow
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+# 15 random bytes are 20 URL-safe characters (120 bits): well past MIN_PASSWORD.
+ONE_TIME_PASSWORD_BYTES = 15
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An operator just added, with their one-time password: the one time it can be read."""
+
+    username: str
+    role: str
+    password: str = field(repr=False)
 
 
 def check_username(username: str) -> str:
@@ -47,8 +65,8 @@ def check_role(role: str) -> str:
 
 
 def check_new_password(password: str) -> str:
-    if len(password or "") < 10:
-        raise BadInput("An operator password needs at least 10 characters.")
+    if len(password or "") < MIN_PASSWORD:
+        raise BadInput(f"An operator password needs at least {MIN_PASSWORD} characters.")
     return password
 
 
@@ -125,6 +143,17 @@ def add_operator(
         after={"role": role, "display_name": op.display_name},
     )
     return op
+
+
+def invite_operator(
+    session: Session, *, actor: Actor, username: str, role: str, display_name: str = ""
+) -> Invitation:
+    """Add an operator with a generated one-time password, returned once (``add_operator``'s checks)."""
+    password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
+    op = add_operator(
+        session, actor=actor, username=username, role=role, password=password, display_name=display_name
+    )
+    return Invitation(username=op.username, role=op.role, password=password)
 
 
 def _active_admins(session: Session) -> int:

@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "brand.update": frozenset({"account_manager", "admin"}),
     "brand.create": frozenset({"account_manager", "admin", SYSTEM}),
     "brand.css": frozenset({"account_manager", "admin"}),
+    # Driving the Branding preview is part of working on a brand's look.
+    "brand.preview": frozenset({"account_manager", "admin"}),
     "operator.manage": frozenset({"admin"}),
     # The local command line may still recover a locked-out console: deactivate an operator,
     # reset an authenticator or a password, end sessions.
@@ -76,6 +78,7 @@ ACTION_WORDS = {
     "brand.update": "change brand switches",
     "brand.create": "create brands",
     "brand.css": "save a brand's login CSS",
+    "brand.preview": "drive a brand's login preview",
     "operator.manage": "manage operators",
     "operator.recover": "deactivate operators or reset their sign-in",
     "operator.create_first": "create the first administrator",

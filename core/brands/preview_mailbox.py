@@ -13,6 +13,9 @@ instead, which exists for this purpose only:
   every server and every page load of one installation, survives a rename of the brand,
   and cannot be worked out without the key;
 * the page shows its current code, as ``operators totp`` does for the demo operators;
+* :func:`drive` is what an operator's "Verify" calls: the roles that may work on a brand's
+  look (``brand.preview`` in ``core.access.permissions.PERMISSIONS``) may drive it, any
+  other is refused; it then checks the code with :func:`verify`;
 * :func:`verify` is a pure function of the mailbox, the code and the clock: it reads and
   writes nothing, so no customer's row, throttle or replay guard can be touched from the
   sandbox. For the same reason it keeps no replay guard or throttle of its own: the code
@@ -33,14 +36,24 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from core.access.permissions import Actor, authorize
 from core.brands.switches import get_brand
 from core.mailboxes.mailbox_login import LoginOutcome
 from core.platform.authenticator import Authenticator
 from core.platform.crypto import sign
 
-__all__ = ["PreviewAuthenticator", "PreviewMailbox", "current_code", "preview_mailbox", "verify"]
+__all__ = [
+    "DRIVE",
+    "PreviewAuthenticator",
+    "PreviewMailbox",
+    "current_code",
+    "drive",
+    "preview_mailbox",
+    "verify",
+]
 
 NOT_A_CUSTOMER = "demo mailbox (not a real customer)"
+DRIVE = "brand.preview"  # the permission to drive the preview
 
 
 @dataclass(frozen=True)
@@ -116,3 +129,12 @@ def verify(mailbox: PreviewMailbox, *, code: str, now: float | None = None) -> L
             ok=False, rule="code_wrong", message="That code is not valid. Try the current code."
         )
     return LoginOutcome(ok=True, rule="ok", message="Code accepted.")
+
+
+def drive(mailbox: PreviewMailbox, *, actor: Actor, code: str, now: float | None = None) -> LoginOutcome:
+    """``verify`` for an operator driving the preview; PermissionDenied for a role that may not.
+
+    The role check alone (``authorize``), as for any read that writes nothing.
+    """
+    authorize(actor, DRIVE)
+    return verify(mailbox, code=code, now=now)

@@ -4,6 +4,11 @@ Switch changes use optimistic concurrency: the caller names the version it loade
 save against a newer version is refused with what changed in between (PRODUCT.md: no
 silent overwrite of a colleague's change). The version check is one conditional UPDATE,
 so it holds on SQLite and PostgreSQL without holding locks while a person reads a form.
+
+How the switches combine: ``allow_user_disable_2fa`` is stored as set but means nothing while
+``allow_2fa`` is off (PRODUCT.md). ``inert_switches`` says which switches mean nothing and
+why; a form's change (``form_change``) leaves such a switch as it is, and the impact
+(``preview_impact``) counts it as off.
 """
 
 from __future__ import annotations
@@ -99,12 +104,30 @@ def brand_detail(session: Session, name: str) -> dict:
     }
 
 
-def _effective(switches: dict[str, bool]) -> dict[str, bool]:
-    # allow_user_disable_2fa means nothing while allow_2fa is off (PRODUCT.md).
+def inert_switches(switches: dict[str, bool]) -> dict[str, str]:
+    """The switches that mean nothing with these settings, each with why, in words."""
+    if switches.get("allow_2fa"):
+        return {}
     return {
-        **switches,
-        "allow_user_disable_2fa": switches["allow_2fa"] and switches["allow_user_disable_2fa"],
+        "allow_user_disable_2fa": (
+            f"Means nothing while 2FA is off: turn on “{SWITCH_LABELS['allow_2fa']}” first."
+        )
     }
+
+
+def form_change(loaded: dict[str, bool], form: dict[str, bool]) -> SwitchChange:
+    """The change a form of the three switches asks for, against the brand as loaded.
+
+    Only the switches that differ from ``loaded`` are set; a switch that means nothing with
+    the form's settings (``inert_switches``) is left as it is, whatever its toggle shows.
+    """
+    inert = inert_switches(form)
+    return SwitchChange(**{k: form[k] for k in SWITCHES if k not in inert and form[k] != loaded[k]})
+
+
+def _effective(switches: dict[str, bool]) -> dict[str, bool]:
+    inert = inert_switches(switches)
+    return {k: switches[k] and k not in inert for k in SWITCHES}
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:

@@ -18,6 +18,9 @@ from core.platform.crypto import encrypt_secret
 from core.platform.errors import BadInput, Refused
 from core.platform.models import RESET_REASONS, User, utcnow
 
+OTHER = "other"  # the one reason of RESET_REASONS that needs its own text
+OTHER_NEEDS_TEXT = "Say what the other reason is."
+
 
 @dataclass(frozen=True)
 class Enrolment:
@@ -36,9 +39,17 @@ class ResetResult:
     notification_id: int | None = None  # the queued notice, to follow its delivery
 
 
-def clean_reason(reason: str) -> str:
-    """One of RESET_REASONS; any other text is kept as ``other: <text>``."""
+def clean_reason(reason: str, other: str = "") -> str:
+    """The reason a reset records: one of RESET_REASONS, or ``other: <text>``.
+
+    ``reason`` is the reason picked (the page's list, the command line's ``--reason``) and
+    ``other`` the text that goes with "other"; a reason outside the list is that text
+    (``--reason "courier lost it"`` is kept as ``other: courier lost it``). "Other" with no
+    text is refused: the audit event would not say why the 2FA was removed.
+    """
     text = " ".join((reason or "").split())
+    if text.lower() == OTHER:
+        text = " ".join(f"{OTHER}: {other or ''}".split())
     if not text:
         raise BadInput(f"A reason is required: one of {', '.join(RESET_REASONS)}.")
     if len(text) > 300:
@@ -46,9 +57,11 @@ def clean_reason(reason: str) -> str:
     lowered = text.lower()
     if lowered in RESET_REASONS:
         return lowered
-    if lowered.startswith("other:"):
-        return "other: " + text[6:].strip()
-    return f"other: {text}"
+    if lowered.startswith(f"{OTHER}:"):
+        text = text[len(OTHER) + 1 :].strip()
+    if not text:
+        raise BadInput(OTHER_NEEDS_TEXT)
+    return f"{OTHER}: {text}"
 
 
 def enroll(session: Session, *, actor: Actor, email: str) -> Enrolment:
@@ -100,10 +113,13 @@ def reset_notice(*, email: str, brand: str, reason: str) -> tuple[str, str]:
     return subject, body
 
 
-def reset(session: Session, *, actor: Actor, email: str, reason: str) -> ResetResult:
-    """Support's 2FA reset: secret removed, audit event, security event and notification."""
+def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str = "") -> ResetResult:
+    """Support's 2FA reset: secret removed, audit event, security event and notification.
+
+    ``reason`` and ``other`` as ``clean_reason`` takes them.
+    """
     actor = require(session, actor, "user.reset_2fa")
-    why = clean_reason(reason)
+    why = clean_reason(reason, other)
     user = get_user(session, email, for_update=True)
     if not user.totp_secret:
         raise Refused(f"{user.email} has no 2FA to reset: it is not enrolled.")

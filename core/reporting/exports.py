@@ -105,7 +105,12 @@ from core.reporting.queries import (
     adoption_by_domain,
     user_search_query,
 )
-from core.reporting.reports import MONTH_FIELDS, adoption_by_month, adoption_by_month_per_brand
+from core.reporting.reports import (
+    DEFAULT_MONTHS,
+    MONTH_FIELDS,
+    adoption_by_month,
+    adoption_by_month_per_brand,
+)
 
 USERS_COLUMNS = (
     "email",
@@ -528,7 +533,7 @@ def iter_csv(
     by: str = "brand",
     brand: str | None = None,
     status: str = "active",
-    months: int = 24,
+    months: int = DEFAULT_MONTHS,
     bom: bool = False,
     chunk_rows: int = 5000,
 ) -> Iterator[str]:
@@ -570,7 +575,7 @@ def write_csv(
         by=options.pop("by", "brand"),
         brand=options.pop("brand", None),
         status=options.pop("status", "active"),
-        months=options.pop("months", 24),
+        months=options.pop("months", DEFAULT_MONTHS),
         bom=bom,
         chunk_rows=options.pop("chunk_rows", 5000),
     )
@@ -599,7 +604,7 @@ def dataframe(
     by: str = "brand",
     brand: str | None = None,
     status: str = "active",
-    months: int = 24,
+    months: int = DEFAULT_MONTHS,
     limit: int | None = None,
 ) -> pd.DataFrame:
     """A report as a DataFrame with the export's columns, for previews and the notebook.

@@ -73,6 +73,9 @@ _KIND_COLUMNS = {
     "app_password_revoked": "app_passwords_revoked",
 }
 MONTHS_MAX = 240
+# The month report's window when none is named: the Overview's chart, the Reports page's
+# month file, ``python -m core report adoption --by month`` and the notebook alike.
+DEFAULT_MONTHS = 24
 ALL_BRANDS = "All"
 UNUSED_DAYS = 90
 AT_RISK_KEYS = ("app_passwords_no_2fa", "app_passwords_unused_90d", "dormant_2fa")
@@ -140,7 +143,7 @@ def _fold_months(keys: list[str], brand: str, counts: list[tuple[str, str, int]]
 
 
 def adoption_by_month(
-    session: Session, *, brand: str | None = None, months: int = 24, until: datetime | None = None
+    session: Session, *, brand: str | None = None, months: int = DEFAULT_MONTHS, until: datetime | None = None
 ) -> list[dict]:
     """Adoption per UTC month, oldest first, ``months`` rows ending with ``until``'s month.
 
@@ -158,7 +161,7 @@ def adoption_by_month(
 
 
 def adoption_by_month_per_brand(
-    session: Session, *, months: int = 24, until: datetime | None = None
+    session: Session, *, months: int = DEFAULT_MONTHS, until: datetime | None = None
 ) -> list[dict]:
     """``adoption_by_month`` for every brand (brands without events too), for charts.
 
