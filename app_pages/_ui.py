@@ -4,12 +4,15 @@
   stops with "You are signed out." (and a sign-in link) or with the role that is missing.
   The core checks every write again (``core.access.permissions.require``): hiding a control is a
   courtesy.
-* ``engine()`` — the one engine, via ``st.cache_resource`` (keyed by the database URL, so a
-  test that points ``DATABASE_URL`` elsewhere gets its own).
-* ``load(fn, ...)`` — a read through a page's ``st.cache_data`` function, with a database that
-  is unreachable or busy answered by ``st.error`` and the next step instead of a traceback.
+* ``engine()`` — the process's engine for the database URL (``core.platform.db.get_engine``
+  makes one a URL, so a test that points ``DATABASE_URL`` elsewhere gets its own).
+* ``load(fn, ...)`` — a read through ``_reads`` (the pages' cached reads), with a database
+  that is unreachable or busy answered by ``st.error`` and the next step instead of a
+  traceback.
 * ``write(fn, **kwargs)`` — one write transaction around a core service; a ``CoreError`` comes
-  back as its sentence; every cached read is cleared after a write that succeeded.
+  back as itself, for ``error`` or ``flash`` to show its sentence; every cached read is
+  cleared after a write that succeeded.
+* ``error(err)`` — a core refusal (or any sentence) as an error alert, shown as text.
 * formatting: ``num`` (12,345), ``pct`` (41.2 %), ``when`` (2025-01-31 14:05 UTC).
 * ``plain(text)`` — a value from data, a file or the URL, made safe to put inside any element
   that renders Markdown (markdown, captions, alerts, headings, metric labels, help tooltips,
@@ -40,7 +43,6 @@ from core.access.sessions import SESSION_COOKIE, session_actor, session_of
 from core.platform.config import get_settings
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import CoreError
-from core.reporting import queries
 from web_session import SIGN_IN_PATH, SIGN_OUT_PATH, token_from_cookie
 
 T = TypeVar("T")
@@ -50,7 +52,6 @@ DB_BUSY = (
     "if it goes on, check that the database is running (`make run` starts the demo one)."
 )
 NO_DATA = "No data yet. Load the demo data with `make run` or `python -m core seed`."
-TTL = 30  # seconds a cached read may be stale; every write clears the caches at once
 
 
 # --- the engine and sessions -----------------------------------------------------------------
@@ -60,14 +61,9 @@ def db_url() -> str:
     return get_settings().database_url
 
 
-@st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
-    return get_engine(url)
-
-
 def engine(url: str | None = None) -> Engine:
     """The process's engine for ``url`` (the configured database by default)."""
-    return _engine(url or db_url())
+    return get_engine(url or db_url())
 
 
 @contextmanager
@@ -75,13 +71,6 @@ def reading(url: str) -> Iterator[Session]:
     """A short read-only session, for the pages' cached read functions."""
     with session_scope(engine(url)) as session:
         yield session
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def brand_names(url: str) -> list[str]:
-    """Every brand's name, sorted (the brand pickers of several pages); read through ``load``."""
-    with reading(url) as s:
-        return queries.brand_names(s)
 
 
 def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -93,10 +82,11 @@ def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         st.stop()
 
 
-def write(fn: Callable[..., T], **kwargs: Any) -> tuple[T | None, str | None]:
+def write(fn: Callable[..., T], **kwargs: Any) -> tuple[T | None, CoreError | None]:
     """Run ``fn(session, actor=<this browser's session>, **kwargs)`` in one write transaction.
 
-    Returns (result, None) or (None, message). The actor is the browser's session as the
+    Returns (result, None) or (None, the core's refusal); a database that cannot answer
+    comes back as a ``CoreError`` saying so. The actor is the browser's session as the
     request carries it now, never an operator remembered from an earlier run: the core
     (``core.access.permissions.require``) reads in the write's own transaction whether that session
     may still act and with which role, so a callback of a tab left open after a sign-out,
@@ -109,9 +99,9 @@ def write(fn: Callable[..., T], **kwargs: Any) -> tuple[T | None, str | None]:
         with session_scope(engine(), write=True) as session:
             result = fn(session, actor=session_of(_token()), **kwargs)
     except CoreError as exc:
-        return None, str(exc)
+        return None, exc
     except OperationalError:
-        return None, DB_BUSY
+        return None, CoreError(DB_BUSY)
     st.cache_data.clear()
     return result, None
 
@@ -220,18 +210,23 @@ def header(title: str, purpose: str) -> None:
     st.caption(purpose)
 
 
+def error(err: CoreError | str, *, icon: str = ":material/error:") -> None:
+    """A refusal as an error alert: the core's sentence, shown as text (it may quote what was typed)."""
+    st.error(plain(err), icon=icon)
+
+
 def flash(key: str) -> None:
-    """Show (once) the message a callback left in ``st.session_state[key]``: (kind, text)."""
+    """Show (once) the message a callback left in ``st.session_state[key]``: (kind, text or error)."""
     message = st.session_state.pop(key, None)
     if not message:
         return
     kind, text = message
+    if kind != "success":
+        error(text)
+        return
     text = plain(text)  # the messages name brands, mailboxes and labels, and quote the core
-    if kind == "success":
-        st.toast(text, icon=":material/check_circle:")
-        st.success(text, icon=":material/check_circle:")
-    else:
-        st.error(text, icon=":material/error:")
+    st.toast(text, icon=":material/check_circle:")
+    st.success(text, icon=":material/check_circle:")
 
 
 # Streamlit's Markdown (CommonMark, GFM, and its own :icon:, :color[...] and $math$) takes
@@ -316,14 +311,6 @@ def when(value: datetime | None) -> str:
 
 def on_off(value: bool) -> str:
     return "On" if value else "Off"
-
-
-ALL = "All brands"
-
-
-def brand_choice(value: str) -> str | None:
-    """The brand filter's value for core: None for "All brands"."""
-    return None if value in (None, ALL) else value
 
 
 _DATE_COLUMNS = {

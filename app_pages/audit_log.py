@@ -3,17 +3,15 @@ user and date; exported as CSV through ``core.reporting.exports``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
 from itertools import islice
 
 import pandas as pd
 import streamlit as st
 
-from app_pages import _ui
-from core.access import operators
+from app_pages import _pickers, _reads, _ui
 from core.platform import audit
 from core.platform.audit import AuditFilter
-from core.reporting import exports, queries
+from core.reporting import exports
 
 actor = _ui.require()
 url = _ui.db_url()
@@ -21,18 +19,6 @@ LIMIT = 500
 CAP = 10_000
 ANYONE = "Anyone"
 ANY = "Any action"
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _choices(url: str) -> tuple[list[str], list[str]]:
-    with _ui.reading(url) as s:
-        return queries.brand_names(s), [o["username"] for o in operators.list_operators(s)]
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _events(url: str, f: AuditFilter) -> list[dict]:
-    with _ui.reading(url) as s:
-        return audit.list_events(s, f, limit=LIMIT)
 
 
 def _csv(url: str, f: AuditFilter) -> bytes:
@@ -44,23 +30,17 @@ def _csv(url: str, f: AuditFilter) -> bytes:
 
 
 _ui.header("Audit log", "Every change made in the console, by whom and when (UTC). Events are never edited.")
-brands, ops = _ui.load(_choices, url)
+brands = _ui.load(_reads.brand_names, url)
+ops = [o["username"] for o in _ui.load(_reads.operators, url)]
 c = st.columns(3)
 who = c[0].selectbox("Operator", [ANYONE, *ops, "cli"], key="audit_actor")
 action = c[1].selectbox(
     "Action", [ANY, *audit.ACTIONS], key="audit_action", format_func=lambda a: audit.ACTIONS.get(a, a)
 )
-brand = _ui.brand_choice(c[2].selectbox("Brand", [_ui.ALL, *brands], key="audit_brand"))
+brand = _pickers.brand_filter(c[2], brands, key="audit_brand")
 c = st.columns(2)
 user = c[0].text_input("User", key="audit_user", placeholder="the full address, e.g. ann@example.com")
-today = datetime.now(UTC).date()
-days = c[1].date_input(
-    "Dates (UTC)", value=(today - timedelta(days=30), today), key="audit_dates", help="Both days included."
-)
-since = until = None
-if isinstance(days, tuple | list) and days:
-    since = datetime.combine(days[0], time.min, tzinfo=UTC)
-    until = datetime.combine(days[-1], time.min, tzinfo=UTC) + timedelta(days=1)
+since, until = _pickers.utc_days(c[1], key="audit_dates")
 f = AuditFilter(
     actor=None if who == ANYONE else who,
     action=None if action == ANY else action,
@@ -71,7 +51,7 @@ f = AuditFilter(
 )
 st.session_state["audit_filter"] = f  # for the Reports page's audit download
 
-rows = _ui.load(_events, url, f)
+rows = _ui.load(_reads.audit_events, url, f, LIMIT)
 if not rows:
     st.info(
         "No event matches these filters. Widen the dates or clear a filter.", icon=":material/search_off:"

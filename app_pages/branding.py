@@ -22,61 +22,28 @@ Decisions, for the next reader:
 * "Drive the preview" checks a code against the brand's demo mailbox
   (``core.brands.preview_mailbox``: ``preview@<brand>.invalid``, no ``users`` row), never a
   customer's: a wrong code throttles nobody and a right one uses up nobody's code. The page
-  names the mailbox and shows its current code. Driving stays with the roles that may save
-  a brand's CSS, as part of working on its look.
+  names the mailbox and shows its current code. Who may drive it is core's
+  (``preview_mailbox.drive``); the page disables Verify for the other roles.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import OperationalError
 
-from app_pages import _ui
+from app_pages import _pickers, _reads, _ui
 from core.brands import preview_mailbox, switches
-from core.brands.css.check import check_css
 from core.brands.css.colour import WCAG_AA_NORMAL_TEXT
 from core.brands.css.report import CssRejected, CssReport
 from core.brands.css.starter import STARTER_TEMPLATE
-from core.brands.login_page import preview_data_url, render_login_page
-from core.platform.errors import CoreError
+from core.platform.errors import Conflict, CoreError
 
 actor = _ui.require()
 url = _ui.db_url()
 DENIED = _ui.permission_help(actor, "brand.css")
+DRIVE_DENIED = _ui.permission_help(actor, preview_mailbox.DRIVE)
 WIDTHS = {"Desktop": "stretch", "Phone": 390}  # 390 CSS px: a common phone viewport
 PREVIEW_HEIGHT = 600
-
-
-# --- reads -----------------------------------------------------------------------------------
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _demo(url: str, name: str) -> preview_mailbox.PreviewMailbox:
-    """The brand's demo mailbox, the one the preview is driven with (never a customer's)."""
-    with _ui.reading(url) as s:
-        return preview_mailbox.preview_mailbox(s, brand=name)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _check(css: str) -> CssReport:
-    # Pure and up to ~0.5 s for 64 KiB: cached by text, so a rerun does not check twice.
-    return check_css(css)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _preview_url(brand_name: str, css: str, state: str, dark: bool, message: str | None) -> str:
-    page = render_login_page(brand_name=brand_name, css=css, state=state, dark=dark, message=message)
-    return preview_data_url(page)
-
-
-def _stored_version(name: str) -> int | None:
-    """The brand's version as stored now (no cache), or None when it cannot be read."""
-    try:
-        with _ui.reading(url) as s:
-            return switches.get_brand(s, name).version
-    except (CoreError, OperationalError):
-        return None
 
 
 # --- actions (callbacks: they run before the page, which then shows the new state) ---------
@@ -106,7 +73,7 @@ def _starter(confirmed: bool = False) -> None:
 
 
 def _check_now() -> None:
-    report = _check(st.session_state.get("branding_css", ""))
+    report = _reads.css_report(st.session_state.get("branding_css", ""))
     if report.errors:
         text = f"Refused: {_ui.rows(len(report.errors), 'error')}; each is listed under the editor."
     elif report.warnings:
@@ -119,19 +86,18 @@ def _check_now() -> None:
 def _save(name: str, version: int) -> None:
     css = st.session_state.get("branding_css", "")
     result, error = _ui.write(switches.save_css, name=name, css=css, expected_version=version)
+    if isinstance(error, Conflict):
+        st.session_state["branding_conflict"] = error
+        return
+    if isinstance(error, CssRejected):
+        st.session_state["branding_flash"] = (
+            "error",
+            f"Not saved: the CSS was refused with {_ui.rows(len(error.report.errors), 'error')}, "
+            "each listed under the editor with its line. Nothing was stored.",
+        )
+        return
     if error:
-        stored = _stored_version(name)
-        report = _check(css)
-        if stored is not None and stored != version:
-            st.session_state["branding_conflict"] = error
-        elif not report.ok:
-            st.session_state["branding_flash"] = (
-                "error",
-                f"Not saved: the CSS was refused with {_ui.rows(len(report.errors), 'error')}, "
-                "each listed under the editor with its line. Nothing was stored.",
-            )
-        else:
-            st.session_state["branding_flash"] = ("error", f"Not saved. {error}")
+        st.session_state["branding_flash"] = ("error", f"Not saved. {error}")
         return
     brand, warnings = result
     stored_css = brand.custom_login_css or ""
@@ -152,8 +118,12 @@ def _save(name: str, version: int) -> None:
 
 def _verify(mailbox: preview_mailbox.PreviewMailbox) -> None:
     code = st.session_state.get("branding_code", "")
-    outcome = preview_mailbox.verify(mailbox, code=code)  # reads and writes nothing
     st.session_state["branding_code"] = ""
+    try:
+        outcome = preview_mailbox.drive(mailbox, actor=actor, code=code)  # reads and writes nothing
+    except CoreError as exc:
+        st.session_state["branding_flash"] = ("error", exc)
+        return
     st.session_state["branding_drive"] = {
         "brand": mailbox.brand,
         "state": "success" if outcome.ok else "error",
@@ -214,10 +184,10 @@ def _contrast_table(report: CssReport) -> None:
 def _preview_src(name: str, css: str, state: str, dark: bool, message: str | None) -> tuple[str, str | None]:
     """The data: URL of the preview, and a note when it could not use ``css``."""
     try:
-        return _preview_url(name, css, state, dark, message), None
+        return _reads.preview_url(name, css, state, dark, message), None
     except CssRejected:  # the saved CSS fails checks added since it was stored
         note = "The saved CSS fails today's checks too; the preview shows the page without brand CSS."
-        return _preview_url(name, "", state, dark, message), note
+        return _reads.preview_url(name, "", state, dark, message), note
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -227,24 +197,8 @@ _ui.header(
     "A brand's CSS for its webmail login page, beside a sandboxed preview of the 2FA pop-up; "
     "checked before it is saved.",
 )
-names = _ui.load(_ui.brand_names, url)
-if not names:
-    st.info(_ui.NO_DATA, icon=":material/database:")
-    st.stop()
-
-wanted = st.query_params.get("brand")
-by_lower = {n.lower(): n for n in names}
-if wanted and wanted.lower() not in by_lower:  # maybe a brand newer than the cached list
-    _ui.brand_names.clear()
-    names = _ui.load(_ui.brand_names, url)
-    by_lower = {n.lower(): n for n in names}
-if wanted and wanted.lower() not in by_lower:
-    st.warning(f"There is no brand {_ui.plain(repr(wanted))}; pick one below.", icon=":material/search_off:")
-name = by_lower.get((wanted or "").lower(), names[0])
-choice = st.selectbox("Brand", names, index=names.index(name), key=f"branding_pick_{name}")
-if choice != name:
-    st.query_params["brand"] = choice
-    st.rerun()
+names = _pickers.brands_or_stop(url)
+name = _pickers.linked_brand(names, key="branding_pick")
 
 loaded = st.session_state.get("branding_loaded")
 if not loaded or loaded["name"] != name or "branding_css" not in st.session_state:
@@ -267,7 +221,7 @@ if toast:
 conflict = st.session_state.get("branding_conflict")
 if conflict:
     with st.container(border=True):
-        st.error(_ui.plain(conflict), icon=":material/sync_problem:")
+        _ui.error(conflict, icon=":material/sync_problem:")
         st.caption(
             "Reload puts the saved CSS in the editor: copy your changes first if you want to keep them."
         )
@@ -293,7 +247,7 @@ with left:
         "`#login-form .box-inner .modalheader`. Press Ctrl+Enter (or click Check) to apply.",
     )
     css = st.session_state.get("branding_css", "")
-    report = _ui.load(_check, css)
+    report = _ui.load(_reads.css_report, css)
     unsaved = css != loaded["css"]
     bar = st.container(horizontal=True, gap="small")  # natural widths, wrapping when narrow
     bar.button(
@@ -388,14 +342,13 @@ with right:
     )
 
     st.markdown("**Drive the preview**")
-    demo = _ui.load(_demo, url, name)
+    demo = _ui.load(_reads.demo_mailbox, url, name)
     if not demo.asks_for_code:
         st.caption(
             f"2FA is off for {_ui.plain(name)}: its users are never asked for a code, so there is nothing to "
             "verify. Turn on “Allow two-factor auth (2FA)” on the Brands page to try it."
         )
     else:
-        verify_denied = _ui.permission_help(actor, "brand.css")
         st.caption(
             f"Driving {_ui.code(demo.address)}, the {preview_mailbox.NOT_A_CUSTOMER} of {_ui.plain(name)}. "
             f"Its current code is **{preview_mailbox.current_code(demo)}** (it changes every "
@@ -409,14 +362,14 @@ with right:
                 key="branding_code",
                 max_chars=6,
                 placeholder="123456",
-                disabled=bool(verify_denied),
+                disabled=bool(DRIVE_DENIED),
             )
             f2.form_submit_button(
                 "Verify",
                 on_click=_verify,
                 args=(demo,),
-                disabled=bool(verify_denied),
-                help=verify_denied,
+                disabled=bool(DRIVE_DENIED),
+                help=DRIVE_DENIED,
                 width="stretch",
             )
     if drive:

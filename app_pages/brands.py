@@ -12,39 +12,15 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app_pages import _ui
+from app_pages import _pickers, _reads, _ui
 from core.brands import switches
 from core.brands.switches import SWITCH_LABELS, SWITCHES, SwitchChange
 from core.platform import audit
+from core.platform.audit import AuditFilter
 
 actor = _ui.require()
 url = _ui.db_url()
 DENIED = _ui.permission_help(actor, "brand.update")
-NEEDS_2FA = "Means nothing while 2FA is off: turn on “Allow two-factor auth (2FA)” first."
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _list(url: str) -> list[dict]:
-    with _ui.reading(url) as s:
-        return switches.list_brands(s)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _detail(url: str, name: str) -> dict:
-    with _ui.reading(url) as s:
-        return switches.brand_detail(s, name)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _impact(url: str, name: str, change: SwitchChange) -> list[str]:
-    with _ui.reading(url) as s:
-        return switches.preview_impact(s, name, change).sentences
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _history(url: str, name: str) -> list[dict]:
-    with _ui.reading(url) as s:
-        return audit.list_events(s, audit.AuditFilter(brand=name), limit=20)
 
 
 def _load(name: str) -> None:
@@ -58,14 +34,6 @@ def _load(name: str) -> None:
     }
     for k in SWITCHES:
         st.session_state[f"brands_sw_{k}"] = d[k]
-
-
-def _change(loaded: dict) -> SwitchChange:
-    """The toggles that differ from the loaded brand (unchanged switches are left alone)."""
-    current = {k: st.session_state[f"brands_sw_{k}"] for k in SWITCHES}
-    if not current["allow_2fa"]:
-        current["allow_user_disable_2fa"] = loaded["switches"]["allow_user_disable_2fa"]
-    return SwitchChange(**{k: v for k, v in current.items() if v != loaded["switches"][k]})
 
 
 def _select(shown: list[str]) -> None:
@@ -95,7 +63,7 @@ def _bulk(names: list[str], change: SwitchChange, versions: dict[str, int]) -> N
 _ui.header(
     "Brands", "Each brand's 2FA and app-password switches, applied to the whole brand with one Update."
 )
-rows = _ui.load(_list, url)
+rows = _ui.load(_reads.brands, url)
 if not rows:
     st.info(_ui.NO_DATA, icon=":material/database:")
     st.stop()
@@ -130,20 +98,12 @@ st.dataframe(
 st.caption(f"{len(table):,} of {len(rows):,} brands. Select a row to open the brand.")
 
 # --- one brand -------------------------------------------------------------------------------
-wanted = st.query_params.get("brand")
-by_lower = {n.lower(): n for n in names}
-if wanted and wanted.lower() not in by_lower:
-    st.warning(f"There is no brand {_ui.plain(repr(wanted))}; pick one below.", icon=":material/search_off:")
-name = by_lower.get((wanted or "").lower(), names[0])
-choice = st.selectbox("Brand", names, index=names.index(name), key=f"brands_pick_{name}")
-if choice != name:
-    st.query_params["brand"] = choice
-    st.rerun()
+name = _pickers.linked_brand(names, key="brands_pick")
 loaded = st.session_state.get("brands_loaded")
 if not loaded or loaded["name"] != name or any(f"brands_sw_{k}" not in st.session_state for k in SWITCHES):
     _ui.load(_load, name)
     loaded = st.session_state["brands_loaded"]
-detail = _ui.load(_detail, url, name)
+detail = _ui.load(_reads.brand, url, name)
 
 st.subheader(f"{_ui.plain(name)}: Services & Settings")
 st.caption(
@@ -154,24 +114,25 @@ st.caption(
 _ui.flash("brands_flash")
 with st.container(border=True):
     st.toggle(SWITCH_LABELS["allow_2fa"], key="brands_sw_allow_2fa", disabled=bool(DENIED), help=DENIED)
-    twofa_on = st.session_state["brands_sw_allow_2fa"]
+    form = {k: st.session_state[f"brands_sw_{k}"] for k in SWITCHES}  # the toggles as they stand
+    inert = switches.inert_switches(form).get("allow_user_disable_2fa")
     st.toggle(
         SWITCH_LABELS["allow_user_disable_2fa"],
         key="brands_sw_allow_user_disable_2fa",
-        disabled=bool(DENIED) or not twofa_on,
-        help=DENIED or (None if twofa_on else NEEDS_2FA),
+        disabled=bool(DENIED or inert),
+        help=DENIED or inert,
     )
-    if not twofa_on:
-        st.caption(NEEDS_2FA)
+    if inert:
+        st.caption(inert)
     st.toggle(
         SWITCH_LABELS["allow_app_passwords"],
         key="brands_sw_allow_app_passwords",
         disabled=bool(DENIED),
         help=DENIED,
     )
-    change = _change(loaded)
+    change = switches.form_change(loaded["switches"], form)
     if change.as_dict():
-        for sentence in _ui.load(_impact, url, name, change):
+        for sentence in _ui.load(_reads.impact, url, name, change):
             st.markdown(f"- {_ui.plain(sentence)}")
     else:
         st.caption("Flip a switch to see what the change would do before you apply it.")
@@ -187,7 +148,7 @@ with st.container(border=True):
     st.button("Reload the brand", key="brands_reload", on_click=_load, args=(name,), type="tertiary")
 
 st.markdown("**History of this brand** (newest first, times in UTC)")
-history = _ui.load(_history, url, name)
+history = _ui.load(_reads.audit_events, url, AuditFilter(brand=name), 20)
 if history:
     h = pd.DataFrame(history)
     h["action"] = h["action"].map(lambda a: audit.ACTIONS.get(a, a))
@@ -212,7 +173,9 @@ for col, k in zip(cols, SWITCHES, strict=True):
 bulk_change = SwitchChange(**setting)
 if chosen and bulk_change.as_dict():
     for b in chosen:
-        st.markdown(f"**{_ui.plain(b)}**: " + _ui.plain(" ".join(_ui.load(_impact, url, b, bulk_change))))
+        st.markdown(
+            f"**{_ui.plain(b)}**: " + _ui.plain(" ".join(_ui.load(_reads.impact, url, b, bulk_change)))
+        )
 versions = {r["name"]: r["version"] for r in rows if r["name"] in chosen}
 st.button(
     f"Apply to {len(chosen)} brands" if chosen else "Apply",

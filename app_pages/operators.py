@@ -5,20 +5,18 @@ active administrator (it cannot be deactivated or demoted). Each change is confi
 dialog that is opened on every run while ``operators_pending`` names it (Streamlit 1.67: a
 dialog opened straight from ``if st.button`` cannot be driven by AppTest).
 
-A new operator gets a generated one-time password, shown once: the administrator never
-picks (or reuses) one, and passes it on by a channel of their choice. The new operator sets
-up an authenticator at the first sign-in; ``python -m core operators passwd`` changes the
-password.
+A new operator gets a one-time password that core generates and returns once
+(``operators.invite_operator``): the administrator never picks (or reuses) one, and passes
+it on by a channel of their choice. The new operator sets up an authenticator at the first
+sign-in; ``python -m core operators passwd`` changes the password.
 """
 
 from __future__ import annotations
 
-import secrets
-
 import pandas as pd
 import streamlit as st
 
-from app_pages import _ui
+from app_pages import _reads, _ui
 from core.access import operators, sessions
 from core.access.permissions import ROLE_LABELS
 from core.platform.models import ROLES
@@ -32,37 +30,29 @@ ACTIONS = {
     "deactivate": "Deactivate",
     "sign_out": "Sign out everywhere",
 }
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _operators(url: str) -> list[dict]:
-    with _ui.reading(url) as s:
-        return operators.list_operators(s)
-
-
-def _new_password() -> str:
-    # 20 URL-safe characters (120 bits): well past core's 10-character minimum.
-    return secrets.token_urlsafe(15)
+OPEN_KEYS = {
+    "role": "operators_role_open",
+    "reset_totp": "operators_reset_open",
+    "deactivate": "operators_deactivate_open",
+    "sign_out": "operators_signout_open",
+}
 
 
 # --- actions (callbacks: they run before the page, which then shows the new state) ---------
 
 
 def _add() -> None:
-    username = st.session_state.get("operators_add_username", "")
-    password = _new_password()
-    op, error = _ui.write(
-        operators.add_operator,
-        username=username,
+    invitation, error = _ui.write(
+        operators.invite_operator,
+        username=st.session_state.get("operators_add_username", ""),
         role=st.session_state.get("operators_add_role") or "analyst",
-        password=password,
         display_name=st.session_state.get("operators_add_display", ""),
     )
     if error:
         st.session_state["operators_add_error"] = error
         return
     st.session_state.pop("operators_add_error", None)
-    st.session_state["operators_created"] = {"username": op.username, "password": password}
+    st.session_state["operators_created"] = invitation
     for key in ("operators_add_username", "operators_add_display"):
         st.session_state[key] = ""
 
@@ -73,6 +63,27 @@ def _ask(action: str) -> None:
         "username": st.session_state.get("operators_selected"),
         "role": st.session_state.get("operators_new_role"),
     }
+
+
+def _ask_button(
+    where,
+    action: str,
+    label: str,
+    *,
+    icon: str | None = None,
+    why_not: str | None = None,
+    help: str | None = None,
+) -> None:
+    """The button that opens the confirmation of ``action``; disabled, saying why, when ``why_not``."""
+    where.button(
+        label,
+        key=OPEN_KEYS[action],
+        icon=icon,
+        on_click=_ask,
+        args=(action,),
+        disabled=bool(why_not),
+        help=why_not or help,
+    )
 
 
 def _close() -> None:
@@ -129,7 +140,7 @@ def _confirm_dialog() -> None:
     pending = st.session_state["operators_pending"]
     st.markdown(_question(pending))
     if pending.get("error"):
-        st.error(_ui.plain(pending["error"]), icon=":material/error:")
+        _ui.error(pending["error"])
     left, right = st.columns(2)
     left.button(
         ACTIONS[pending["action"]],
@@ -148,7 +159,7 @@ def _confirm_dialog() -> None:
 _ui.header("Operators", "Who may sign in to the console, and what their role lets them do.")
 _ui.flash("operators_flash")
 
-rows = _ui.load(_operators, url)
+rows = _ui.load(_reads.operators, url)
 if rows:
     table = pd.DataFrame(rows)
     table["role"] = table["role"].map(lambda r: ROLE_LABELS.get(r, r))
@@ -195,41 +206,28 @@ if rows:
         key="operators_new_role",
         format_func=ROLE_LABELS.get,
     )
-    b.button(
-        "Change role…",
-        key="operators_role_open",
-        on_click=_ask,
-        args=("role",),
-        disabled=st.session_state.get("operators_new_role") == current["role"],
-        help="Pick a different role first."
-        if st.session_state.get("operators_new_role") == current["role"]
-        else None,
-    )
+    same_role = st.session_state.get("operators_new_role") == current["role"]
+    _ask_button(b, "role", "Change role…", why_not="Pick a different role first." if same_role else None)
     c, d = st.columns(2)
-    c.button(
+    _ask_button(
+        c,
+        "reset_totp",
         "Reset authenticator…",
-        key="operators_reset_open",
         icon=":material/phonelink_erase:",
-        on_click=_ask,
-        args=("reset_totp",),
-        disabled=not current["totp_enrolled"],
-        help=None if current["totp_enrolled"] else "No authenticator is set up: nothing to reset.",
+        why_not=None if current["totp_enrolled"] else "No authenticator is set up: nothing to reset.",
     )
-    d.button(
+    _ask_button(
+        d,
+        "deactivate",
         "Deactivate…",
-        key="operators_deactivate_open",
         icon=":material/person_off:",
-        on_click=_ask,
-        args=("deactivate",),
-        disabled=not current["active"],
-        help=None if current["active"] else "Deactivated already.",
+        why_not=None if current["active"] else "Deactivated already.",
     )
-    st.button(
+    _ask_button(
+        st,
+        "sign_out",
         "Sign out everywhere…",
-        key="operators_signout_open",
         icon=":material/logout:",
-        on_click=_ask,
-        args=("sign_out",),
         help="Ends every session of this operator, e.g. after a lost laptop.",
     )
 else:
@@ -239,11 +237,11 @@ st.subheader("Add an operator")
 created = st.session_state.pop("operators_created", None)
 if created:
     st.success(
-        f"Added {_ui.plain(created['username'])}. Give them this one-time password by a safe channel; it is shown "
+        f"Added {_ui.plain(created.username)}. Give them this one-time password by a safe channel; it is shown "
         "only now. They set up their authenticator at the first sign-in.",
         icon=":material/check_circle:",
     )
-    st.code(created["password"], language=None)
+    st.code(created.password, language=None)
 with st.form("operators_add", clear_on_submit=False):
     st.text_input("Username", key="operators_add_username", max_chars=64, placeholder="e.g. jdoe")
     st.text_input("Display name", key="operators_add_display", max_chars=200)
@@ -252,7 +250,7 @@ with st.form("operators_add", clear_on_submit=False):
     st.form_submit_button("Add operator", type="primary", on_click=_add)
 error = st.session_state.pop("operators_add_error", None)
 if error:
-    st.error(_ui.plain(error), icon=":material/error:")  # it may quote what was typed
+    _ui.error(error)
 
 if st.session_state.get("operators_pending"):
     _confirm_dialog()

@@ -6,11 +6,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages import _ui
+from app_pages import _pickers, _reads, _ui
 from core.reporting import reports
 
 actor = _ui.require()
 
+RISK_LIMIT = 100  # rows of each at-risk list; all of them are in Reports and the command line
 BAR_LIMIT = 40  # bars in the per-brand chart; more would not be read at a glance
 # What the chart shows when there are more brands than bars: (sort columns, ascending).
 # Adoption is ranked among the brands that allow 2FA (elsewhere it is 0 % by the switch).
@@ -21,38 +22,13 @@ BAR_ORDERS = {
 }
 
 
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _overview(url: str, brand: str | None, status: str) -> dict:
-    with _ui.reading(url) as s:
-        return reports.overview(s, brand=brand, status=status)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _months(url: str, brand: str | None, per_brand: bool, months: int) -> list[dict]:
-    with _ui.reading(url) as s:
-        if per_brand:
-            return reports.adoption_by_month_per_brand(s, months=months)
-        return reports.adoption_by_month(s, brand=brand, months=months)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _at_risk(url: str, brand: str | None) -> tuple[dict, dict]:
-    with _ui.reading(url) as s:
-        return reports.at_risk(s, brand=brand, limit=100), reports.at_risk_counts(s, brand=brand)
-
-
 url = _ui.db_url()
 _ui.header("Overview", "2FA and app-password adoption across the brands you host, and the users at risk.")
 
-names = _ui.load(_ui.brand_names, url)
-if not names:
-    st.info(_ui.NO_DATA, icon=":material/database:")
-    st.stop()
+names = _pickers.brands_or_stop(url)
 
 left, right = st.columns([2, 1])
-brand = _ui.brand_choice(
-    left.selectbox("Brand", [_ui.ALL, *names], key="overview_brand", help="Applies to everything below.")
-)
+brand = _pickers.brand_filter(left, names, key="overview_brand", help="Applies to everything below.")
 status = (
     right.segmented_control(
         "Mailboxes",
@@ -65,7 +41,7 @@ status = (
     or "active"
 )
 
-o = _ui.load(_overview, url, brand, status)
+o = _ui.load(_reads.overview, url, brand, status)
 
 # --- headline figures ------------------------------------------------------------------------
 c = st.columns(3)
@@ -139,7 +115,7 @@ else:
 # --- adoption over time ----------------------------------------------------------------------
 st.subheader("Adoption over time")
 split = brand is None and st.toggle("One line per brand", key="overview_split")
-months = _ui.load(_months, url, brand, bool(split), 24)
+months = _ui.load(_reads.months, url, brand, bool(split))
 trend = pd.DataFrame(months)
 if trend.empty:
     st.info("No 2FA or app-password events yet.", icon=":material/info:")
@@ -170,8 +146,10 @@ else:
 
 # --- at risk ---------------------------------------------------------------------------------
 st.subheader("Users at risk")
-st.caption("Active mailboxes only; the first 100 of each list (all of them in Reports and the command line).")
-lists, counts = _ui.load(_at_risk, url, brand)
+st.caption(
+    f"Active mailboxes only; the first {RISK_LIMIT} of each list (all of them in Reports and the command line)."
+)
+lists, counts = _ui.load(_reads.at_risk, url, brand, RISK_LIMIT)
 titles = {
     "app_passwords_no_2fa": "App passwords, no 2FA",
     "app_passwords_unused_90d": "App passwords unused 90 days",

@@ -14,7 +14,7 @@ from itertools import islice
 import pandas as pd
 import streamlit as st
 
-from app_pages import _ui
+from app_pages import _pickers, _reads, _ui
 from core.platform.audit import AuditFilter
 from core.reporting import exports, links, queries, reports
 
@@ -22,7 +22,6 @@ actor = _ui.require("export")
 url = _ui.db_url()
 PREVIEW = 10
 CAP = 10_000  # rows a download made in the page holds at most
-MONTHS = 24  # months in the month report
 
 
 def streamed(request: links.ExportRequest, label: str, key: str) -> None:
@@ -34,38 +33,8 @@ def streamed(request: links.ExportRequest, label: str, key: str) -> None:
     )
 
 
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _adoption(url: str, by: str, brand: str | None, status: str) -> tuple[pd.DataFrame, str]:
-    """The whole (small) report as a DataFrame and as CSV text."""
-    df = exports.dataframe("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status)
-    csv = "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by=by, brand=brand, status=status))
-    return df, csv
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _months_overall(url: str) -> pd.DataFrame:
-    """Every brand together, month by month: the preview of the per-brand month file, whose
-    rows (brands × months) are made only when it is downloaded."""
-    with _ui.reading(url) as s:
-        return pd.DataFrame(reports.adoption_by_month(s, months=MONTHS), columns=list(reports.MONTH_FIELDS))
-
-
 def _month_file(url: str) -> bytes:
-    return "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by="month", months=MONTHS)).encode(
-        "utf-8"
-    )
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _users_preview(url: str, search: queries.UserSearch) -> tuple[pd.DataFrame, int]:
-    df = exports.dataframe("users", engine=_ui.engine(url), search=search, limit=PREVIEW)
-    with _ui.reading(url) as s:
-        return df, queries.count_users(s, search)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _audit_preview(url: str, audit_filter: AuditFilter) -> pd.DataFrame:
-    return exports.dataframe("audit", engine=_ui.engine(url), audit_filter=audit_filter, limit=CAP + 1)
+    return "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by="month")).encode("utf-8")
 
 
 def capped_csv(url: str, kind: str, **options) -> bytes:
@@ -97,12 +66,9 @@ def report(title: str, what: str, df: pd.DataFrame, total: int, data, file_name:
 
 
 _ui.header("Reports", "CSV files that open safely in a spreadsheet, with the same numbers as the dashboard.")
-names = _ui.load(_ui.brand_names, url)
-if not names:
-    st.info(_ui.NO_DATA, icon=":material/database:")
-    st.stop()
+names = _pickers.brands_or_stop(url)
 left, right = st.columns([2, 1])
-brand = _ui.brand_choice(left.selectbox("Brand", [_ui.ALL, *names], key="reports_brand"))
+brand = _pickers.brand_filter(left, names, key="reports_brand")
 status = right.selectbox(
     "Mailboxes", ["active", "suspended", "all"], key="reports_status", format_func=str.capitalize
 )
@@ -115,19 +81,19 @@ for by, title in (
     ("brand", "Adoption by brand"),
     ("domain", "Adoption by domain"),
 ):
-    df, csv = _ui.load(_adoption, url, by, brand, status)
+    df, csv = _ui.load(_reads.adoption, url, by, brand, status)
     report(title, _ui.rows(len(df)), df, len(df), csv, f"adoption-by-{by}.csv", f"reports_adoption_{by}")
 
 if brand:
-    df, csv = _ui.load(_adoption, url, "month", brand, status)
-    what = f"{_ui.rows(len(df))} (the last {MONTHS} UTC months of {_ui.plain(brand)})"
+    df, csv = _ui.load(_reads.adoption, url, "month", brand, status)
+    what = f"{_ui.rows(len(df))} (the last {reports.DEFAULT_MONTHS} UTC months of {_ui.plain(brand)})"
     report("Adoption by month", what, df, len(df), csv, "adoption-by-month.csv", "reports_adoption_month")
 else:
-    df = _ui.load(_months_overall, url)
+    df = _ui.load(_reads.months_overall, url)
     file_rows = len(df) * len(names)
     what = (
-        f"The last {MONTHS} UTC months, every brand together below; the file has one row per brand and "
-        f"month ({_ui.num(len(names))} brands × {MONTHS} months = {_ui.rows(file_rows)})."
+        f"The last {reports.DEFAULT_MONTHS} UTC months, every brand together below; the file has one row per brand and "
+        f"month ({_ui.num(len(names))} brands × {reports.DEFAULT_MONTHS} months = {_ui.rows(file_rows)})."
     )
     report(
         "Adoption by month",
@@ -140,7 +106,7 @@ else:
     )
 
 search = st.session_state.get("users_search") or queries.UserSearch()
-preview, total = _ui.load(_users_preview, url, search)
+preview, total = _ui.load(_reads.users_preview, url, search, PREVIEW)
 filters = ", ".join(f"{k} = {v!r}" for k, v in search.__dict__.items() if v) or "every mailbox"
 report(
     "Users of the current search",
@@ -156,7 +122,7 @@ if total > CAP:
     streamed(links.ExportRequest.for_search(search), f"Download all {total:,} rows", "reports_users_all")
 
 audit_filter = st.session_state.get("audit_filter") or AuditFilter()
-events = _ui.load(_audit_preview, url, audit_filter)
+events = _ui.load(_reads.audit_preview, url, audit_filter, CAP + 1)
 n = len(events)
 report(
     "Audit log",

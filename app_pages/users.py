@@ -6,7 +6,7 @@ Pages of results are keyed by address (``core.reporting.queries.search_users``' 
 1.67: a dialog opened straight from ``if st.button`` cannot be driven by AppTest).
 
 A customer notice's state changes in the sender's thread, which clears no page cache, so
-the notices are read fresh on every run (``notify.notices_for``/``notice``: one indexed
+the notices are read fresh on every run (``_reads.notices_for``/``notice``: one indexed
 query each); after a reset the dialog follows its notice every ``NOTICE_POLL_SECONDS``
 while it is queued and this server runs a sender, and "Refresh" reads it again at any time.
 """
@@ -16,12 +16,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import _ui
-from core.mailboxes import app_passwords, twofa, users
+from app_pages import _pickers, _reads, _ui
+from core.mailboxes import app_passwords, twofa
 from core.notices import notify
 from core.platform import audit
 from core.platform.config import get_settings
-from core.platform.errors import CoreError, NotFound
+from core.platform.errors import CoreError
 from core.platform.models import RESET_REASONS
 from core.reporting import queries
 
@@ -37,37 +37,6 @@ STATE_WORDS = {
     "off": "Off: not enrolled",
     "dormant": "Dormant: enrolled, but the brand does not allow 2FA, so no code is asked",
 }
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _search(url: str, search: queries.UserSearch, after: str | None) -> list[dict]:
-    with _ui.reading(url) as s:
-        return queries.search_users(s, search, after_email=after, limit=PAGE_SIZE)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _count(url: str, search: queries.UserSearch) -> int:
-    with _ui.reading(url) as s:
-        return queries.count_users(s, search)
-
-
-@st.cache_data(ttl=_ui.TTL, show_spinner=False)
-def _detail(url: str, email: str) -> dict | None:
-    with _ui.reading(url) as s:
-        try:
-            return users.user_detail(s, email)
-        except NotFound:
-            return None
-
-
-def _notices(email: str) -> list[dict]:
-    with _ui.reading(url) as s:
-        return notify.notices_for(s, email)
-
-
-def _notice(notification_id: int) -> dict | None:
-    with _ui.reading(url) as s:
-        return notify.notice(s, notification_id)
 
 
 def notice_state(n: dict, *, markdown: bool = False) -> str:
@@ -126,12 +95,12 @@ def _pick(shown: list[str]) -> None:
 
 
 def _reset(email: str) -> None:
-    choice = st.session_state.get("users_reset_reason") or ""
-    reason = choice if choice != "other" else f"other: {st.session_state.get('users_reset_other', '')}"
-    if choice == "other" and not st.session_state.get("users_reset_other", "").strip():
-        st.session_state["users_pending_reset"] = {"email": email, "error": "Say what the other reason is."}
-        return
-    result, error = _ui.write(twofa.reset, email=email, reason=reason)
+    result, error = _ui.write(
+        twofa.reset,
+        email=email,
+        reason=st.session_state.get("users_reset_reason") or "",
+        other=st.session_state.get("users_reset_other", ""),
+    )
     st.session_state["users_pending_reset"] = {"email": email, "error": error, "result": result}
 
 
@@ -159,7 +128,7 @@ def _reset_dialog(email: str) -> None:
         st.container(border=True).text(result.notification_body)
         st.caption(where_notices_go())
         if result.notification_id is not None:
-            first = _ui.load(_notice, result.notification_id)
+            first = _ui.load(_reads.notice, url, result.notification_id)
             waiting = first is not None and first["state"] in ("queued", "sending")
             poll = NOTICE_POLL_SECONDS if waiting and notify.sender_running() else None
             st.fragment(_notice_status, run_every=poll)(result.notification_id, polling=poll is not None)
@@ -172,10 +141,10 @@ def _reset_dialog(email: str) -> None:
         "sign in with the password alone until they set 2FA up again with a new token."
     )
     st.selectbox("Reason", RESET_REASONS, key="users_reset_reason", format_func=str.capitalize)
-    if st.session_state.get("users_reset_reason") == "other":
+    if st.session_state.get("users_reset_reason") == twofa.OTHER:
         st.text_input("Other reason", key="users_reset_other", max_chars=280)
     if pending.get("error"):
-        st.error(_ui.plain(pending["error"]), icon=":material/error:")
+        _ui.error(pending["error"])
     left, right = st.columns(2)
     left.button("Disable 2FA", key="users_reset_confirm", type="primary", on_click=_reset, args=(email,))
     if right.button("Cancel", key="users_reset_cancel"):
@@ -185,7 +154,7 @@ def _reset_dialog(email: str) -> None:
 
 def _notice_status(notification_id: int, *, polling: bool) -> None:
     """The reset's notice: its state now, a Refresh, and (while polling) a new look every few s."""
-    n = _ui.load(_notice, notification_id)
+    n = _ui.load(_reads.notice, url, notification_id)
     left, right = st.columns([3, 1], vertical_alignment="center")
     if n is None:
         left.markdown("**Notice:** not found")
@@ -200,7 +169,7 @@ def _notice_status(notification_id: int, *, polling: bool) -> None:
 
 
 def _user_view(email: str) -> None:
-    d = _ui.load(_detail, url, email)
+    d = _ui.load(_reads.user, url, email)
     st.button("← Back to the search", key="users_back", on_click=_open, args=(None,), type="tertiary")
     if d is None:
         st.warning(
@@ -309,7 +278,7 @@ def _user_view(email: str) -> None:
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     left.markdown("**Customer notices** (newest first, times in UTC)")
     right.button("Refresh", key="users_notices_refresh", icon=":material/refresh:", type="tertiary")
-    notices = _ui.load(_notices, d["email"])
+    notices = _ui.load(_reads.notices_for, url, d["email"])
     if notices:
         st.dataframe(
             pd.DataFrame(
@@ -336,10 +305,7 @@ def _user_view(email: str) -> None:
 _ui.header(
     "Users", "Find a mailbox by any part of its address, then reset its 2FA or revoke an app password."
 )
-brands_list = _ui.load(_ui.brand_names, url)
-if not brands_list:
-    st.info(_ui.NO_DATA, icon=":material/database:")
-    st.stop()
+brands_list = _pickers.brands_or_stop(url)
 
 wanted = st.query_params.get("user")
 if wanted:
@@ -350,7 +316,7 @@ c = st.columns([3, 2, 2])
 text = c[0].text_input(
     "Search", key="users_query", placeholder="any part of an address, e.g. ann@ or example.com"
 )
-brand = _ui.brand_choice(c[1].selectbox("Brand", [_ui.ALL, *brands_list], key="users_brand"))
+brand = _pickers.brand_filter(c[1], brands_list, key="users_brand")
 domain = c[2].text_input("Domain", key="users_domain", placeholder="exact domain, e.g. example.com")
 c = st.columns(3)
 state = c[0].selectbox("2FA", list(TWOFA), key="users_twofa")
@@ -371,8 +337,8 @@ if st.session_state.get("users_stack_for") != search:
     st.session_state["users_stack_for"] = search
     st.session_state["users_stack"] = []
 stack: list[str] = st.session_state["users_stack"]
-rows = _ui.load(_search, url, search, stack[-1] if stack else None)
-total = _ui.load(_count, url, search)
+rows = _ui.load(_reads.user_search, url, search, stack[-1] if stack else None, PAGE_SIZE)
+total = _ui.load(_reads.user_count, url, search)
 
 if not rows:
     st.info("No mailbox matches. Try a shorter fragment or fewer filters.", icon=":material/search_off:")

@@ -14,8 +14,9 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from core.brands import switches
 from core.brands.switches import SwitchChange
+from core.platform.crypto import verify_password
 from core.platform.db import session_scope
-from core.platform.models import AppPassword, AuditEvent, Brand, Domain, Notification, User
+from core.platform.models import AppPassword, AuditEvent, Brand, Domain, Notification, Operator, User
 from core.reporting import reports
 from tests.app_pages.conftest import frame, html, read, texts
 from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
@@ -159,6 +160,18 @@ def test_a_stale_version_save_shows_the_conflict(open_page, engine, people):
     assert b.allow_2fa and not b.allow_app_passwords and b.version == 2  # nothing overwritten
     at.button("brands_reload").click().run()
     assert "Version 2" in texts(at)
+
+
+def test_turning_2fa_off_leaves_users_may_disable_as_stored(open_page, engine, people):
+    at = open_page("brands", as_="manager", brand="Alpha Mail")
+    at.toggle("brands_sw_allow_user_disable_2fa").set_value(False).run()
+    at.toggle("brands_sw_allow_2fa").set_value(False).run()
+    assert at.toggle("brands_sw_allow_user_disable_2fa").disabled
+    assert "turn on “Allow two-factor auth (2FA)” first" in texts(at)
+    at.button("brands_update").click().run()
+    assert not at.exception
+    b = _brand(engine, "Alpha Mail")
+    assert (b.allow_2fa, b.allow_user_disable_2fa) == (False, True)  # the toggle meant nothing
 
 
 def test_bulk_change_applies_to_every_selected_brand(open_page, engine, people):
@@ -362,3 +375,23 @@ def test_overview_chart_with_many_brands_ranks_those_that_allow_2fa(open_page, e
     at.segmented_control("overview_bar_order").set_value("Most users").run()
     bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert len(bars["y"]) == 40
+
+
+# --- operators -------------------------------------------------------------------------------
+
+
+def test_an_added_operator_gets_a_one_time_password_shown_once(open_page, engine, people):
+    at = open_page("operators", as_="admin")
+    at.text_input("operators_add_username").input("jdoe")
+    at.text_input("operators_add_display").input("Jo Doe")
+    at.selectbox("operators_add_role").select("support")
+    at.button(key="FormSubmitter:operators_add-Add operator").click().run()
+    assert not at.exception
+    assert "Added jdoe. Give them this one-time password by a safe channel" in texts(at)
+    password = at.code[0].value
+    with session_scope(engine) as s:
+        op = s.scalars(select(Operator).where(Operator.username == "jdoe")).one()
+    assert op.role == "support" and verify_password(op.password_hash, password)
+    assert at.text_input("operators_add_username").value == ""
+    at.run()
+    assert not at.code  # shown only once

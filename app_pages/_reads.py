@@ -1,0 +1,186 @@
+"""Every read the pages make, in one place: each one call into core, in a short session.
+
+The cached ones are ``st.cache_data`` functions of plain hashable values (the database URL
+first, so a test that points ``DATABASE_URL`` elsewhere gets its own), stale for at most
+``TTL`` seconds and cleared by every write that succeeds (``_ui.write``). A page calls them
+through ``_ui.load``, which answers a database that cannot be reached. No widget is read in
+here (Streamlit's caching rule: a cached function's result depends on its arguments only).
+
+Not cached, read fresh on every run: a customer notice (its state changes in the sender's
+thread, which clears no page cache: ``notices_for``, ``notice``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._ui import engine, reading
+from core.access import operators as operator_service
+from core.brands import preview_mailbox, switches
+from core.brands.css.check import check_css
+from core.brands.css.report import CssReport
+from core.brands.login_page import preview_data_url, render_login_page
+from core.brands.switches import SwitchChange
+from core.mailboxes import users
+from core.notices import notify
+from core.platform import audit
+from core.platform.audit import AuditFilter
+from core.platform.errors import NotFound
+from core.reporting import exports, queries, reports
+
+TTL = 30  # seconds a cached read may be stale; every write clears the caches at once
+
+
+# --- brands ----------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def brand_names(url: str) -> list[str]:
+    """Every brand's name, sorted (the brand pickers of several pages)."""
+    with reading(url) as s:
+        return queries.brand_names(s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def brands(url: str) -> list[dict]:
+    """Every brand with its switches, version and adoption figures."""
+    with reading(url) as s:
+        return switches.list_brands(s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def brand(url: str, name: str) -> dict:
+    with reading(url) as s:
+        return switches.brand_detail(s, name)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def impact(url: str, name: str, change: SwitchChange) -> list[str]:
+    """What ``change`` would do to the brand, in words (changes nothing)."""
+    with reading(url) as s:
+        return switches.preview_impact(s, name, change).sentences
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def demo_mailbox(url: str, name: str) -> preview_mailbox.PreviewMailbox:
+    """The brand's demo mailbox, the one the Branding preview is driven with (never a customer's)."""
+    with reading(url) as s:
+        return preview_mailbox.preview_mailbox(s, brand=name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def css_report(css: str) -> CssReport:
+    # Pure and up to ~0.5 s for 64 KiB: cached by text, so a rerun does not check twice.
+    return check_css(css)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def preview_url(brand_name: str, css: str, state: str, dark: bool, message: str | None) -> str:
+    """The sandboxed login page with the 2FA pop-up, as a data: URL."""
+    page = render_login_page(brand_name=brand_name, css=css, state=state, dark=dark, message=message)
+    return preview_data_url(page)
+
+
+# --- mailboxes -------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def user_search(url: str, search: queries.UserSearch, after: str | None, limit: int) -> list[dict]:
+    with reading(url) as s:
+        return queries.search_users(s, search, after_email=after, limit=limit)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def user_count(url: str, search: queries.UserSearch) -> int:
+    with reading(url) as s:
+        return queries.count_users(s, search)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def user(url: str, email: str) -> dict | None:
+    """One mailbox's whole picture, or None when there is no such mailbox."""
+    with reading(url) as s:
+        try:
+            return users.user_detail(s, email)
+        except NotFound:
+            return None
+
+
+def notices_for(url: str, email: str) -> list[dict]:
+    with reading(url) as s:
+        return notify.notices_for(s, email)
+
+
+def notice(url: str, notification_id: int) -> dict | None:
+    with reading(url) as s:
+        return notify.notice(s, notification_id)
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def overview(url: str, brand: str | None, status: str) -> dict:
+    with reading(url) as s:
+        return reports.overview(s, brand=brand, status=status)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def months(url: str, brand: str | None, per_brand: bool) -> list[dict]:
+    """Adoption per UTC month over the month report's window, overall or one line a brand."""
+    with reading(url) as s:
+        if per_brand:
+            return reports.adoption_by_month_per_brand(s)
+        return reports.adoption_by_month(s, brand=brand)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def at_risk(url: str, brand: str | None, limit: int) -> tuple[dict, dict]:
+    """The users at risk (the first ``limit`` of each list) and how many each list holds."""
+    with reading(url) as s:
+        return reports.at_risk(s, brand=brand, limit=limit), reports.at_risk_counts(s, brand=brand)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def adoption(url: str, by: str, brand: str | None, status: str) -> tuple[pd.DataFrame, str]:
+    """A whole (small) adoption report as a DataFrame and as CSV text."""
+    options = {"by": by, "brand": brand, "status": status}
+    df = exports.dataframe("adoption", engine=engine(url), **options)
+    return df, "".join(exports.iter_csv("adoption", engine=engine(url), **options))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def months_overall(url: str) -> pd.DataFrame:
+    """Every brand together, month by month, over the month report's window."""
+    with reading(url) as s:
+        return pd.DataFrame(reports.adoption_by_month(s), columns=list(reports.MONTH_FIELDS))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def users_preview(url: str, search: queries.UserSearch, limit: int) -> tuple[pd.DataFrame, int]:
+    """The first ``limit`` rows of the users export of ``search``, and how many it holds."""
+    df = exports.dataframe("users", engine=engine(url), search=search, limit=limit)
+    with reading(url) as s:
+        return df, queries.count_users(s, search)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def audit_preview(url: str, audit_filter: AuditFilter, limit: int) -> pd.DataFrame:
+    return exports.dataframe("audit", engine=engine(url), audit_filter=audit_filter, limit=limit)
+
+
+# --- audit log and operators -----------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def audit_events(url: str, audit_filter: AuditFilter, limit: int) -> list[dict]:
+    """The newest ``limit`` audit events of the filter."""
+    with reading(url) as s:
+        return audit.list_events(s, audit_filter, limit=limit)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def operators(url: str) -> list[dict]:
+    with reading(url) as s:
+        return operator_service.list_operators(s)
