@@ -15,4 +15,6 @@ Rules
     * An operator's code is accepted once, by ``OperatorAuthenticator.verify``; 5 failed
       passwords or codes within 15 minutes pause that username's sign-in.
     * Signing in costs the same for a name that exists and one that does not.
+    * An operator added from the dashboard gets a generated one-time password, returned
+      once (``operators.invite_operator``); only its hash is stored.
 """

@@ -15,4 +15,7 @@ Rules
       script, load from outside the page or read what a customer types.
     * The preview page renders only CSS that passes the same check, under a CSP that
       allows no request to any host.
+    * ``allow_user_disable_2fa`` is stored as set but means nothing while ``allow_2fa`` is
+      off (``switches.inert_switches``): a form leaves it as it is, the impact counts it off.
+    * Only the roles that may work on a brand's look drive its preview (``brand.preview``).
 """

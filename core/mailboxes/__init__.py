@@ -11,4 +11,6 @@ Rules
     * A mailbox's effective brand is the first of its own, its domain's and its company's brand.
     * A mailbox's code is accepted once, by ``MailboxAuthenticator.verify``; 5 failed passwords,
       codes or app passwords within 15 minutes pause its sign-in.
+    * A support reset names its reason: one of ``RESET_REASONS``; "other" only with its text,
+      recorded as ``other: <text>`` (``twofa.clean_reason``).
 """

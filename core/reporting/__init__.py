@@ -7,4 +7,8 @@ Modules
     ``search_index``    the n-gram index behind the address-fragment search.
     ``exports``         CSV files that open safely in a spreadsheet, streamed.
     ``links``           signed, short-lived download links for the large exports.
+
+Rules
+    * The month report covers ``reports.DEFAULT_MONTHS`` UTC months unless asked otherwise,
+      on the Overview, the Reports page, the command line and in the notebook alike.
 """
