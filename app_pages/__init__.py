@@ -12,6 +12,7 @@ Modules
                    write), read through ``_ui.load``.
     ``_pickers``   the pickers several pages share: the brand list, the brand filter, the
                    brand a link names, a range of UTC days.
+    ``_notices``   a customer notice in words, where notices go, and following one's delivery.
     ``overview``, ``brands``, ``users``, ``branding``, ``reports``, ``audit_log``,
     ``operators``  the screens.
 

@@ -7,8 +7,7 @@ Pages of results are keyed by address (``core.reporting.queries.search_users``' 
 
 A customer notice's state changes in the sender's thread, which clears no page cache, so
 the notices are read fresh on every run (``_reads.notices_for``/``notice``: one indexed
-query each); after a reset the dialog follows its notice every ``NOTICE_POLL_SECONDS``
-while it is queued and this server runs a sender, and "Refresh" reads it again at any time.
+query each); after a reset the dialog follows its notice (``_notices.follow``).
 """
 
 from __future__ import annotations
@@ -16,19 +15,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import _pickers, _reads, _ui
+from app_pages import _notices, _pickers, _reads, _ui
 from core.mailboxes import app_passwords, twofa
-from core.notices import notify
 from core.platform import audit
-from core.platform.config import get_settings
-from core.platform.errors import CoreError
 from core.platform.models import RESET_REASONS
 from core.reporting import queries
 
 actor = _ui.require()
 url = _ui.db_url()
 PAGE_SIZE = 50
-NOTICE_POLL_SECONDS = 2
 TWOFA = {"Any": None, "On": "on", "Off": "off", "Dormant": "dormant"}
 APS = {"Any": None, "None": "none", "At least one": "some", "All four used": "max"}
 STATUS = {"Any": None, "Active": "active", "Suspended": "suspended"}
@@ -37,43 +32,6 @@ STATE_WORDS = {
     "off": "Off: not enrolled",
     "dormant": "Dormant: enrolled, but the brand does not allow 2FA, so no code is asked",
 }
-
-
-def notice_state(n: dict, *, markdown: bool = False) -> str:
-    """A notice's state in words: queued / sending / sent at … / failed, attempt N, next retry at ….
-
-    ``markdown``: for an element that renders Markdown (the error is the mail server's text).
-    """
-    if n["state"] == "sent":
-        return f"sent at {_ui.when(n['sent_at'])}"
-    if n["state"] == "failed":
-        error = n["last_error"] or "none recorded"
-        return (
-            f"failed, attempt {n['attempts']}; next retry at {_ui.when(n['next_attempt_at'])} "
-            f"(last error: {_ui.plain(error) if markdown else error})"
-        )
-    if n["state"] == "sending":
-        return f"sending (attempt {n['attempts']})"
-    return "queued"
-
-
-def where_notices_go() -> str:
-    """Markdown: where notices are delivered and what delivers them (names no secret)."""
-    try:
-        dest = notify.destination()
-    except CoreError as exc:
-        return f"Notices cannot be delivered: {_ui.plain(exc)}"
-    if dest.transport == "smtp":
-        where = f"Notices go to the SMTP server {_ui.code(f'{dest.host}:{dest.port}')}"
-    else:
-        where = f"Notices are written to {_ui.code(dest.outbox)} (no `SMTP_URL` set)"
-    if notify.sender_running():
-        who = "this server's sender delivers them within seconds"
-    elif not get_settings().sender:
-        who = "`MAC_SENDER` is off: they go out when `python -m core notify send` runs"
-    else:
-        who = "no sender runs in this process: they go out when `python -m core notify send` runs"
-    return f"{where}; {who}."
 
 
 # --- actions (callbacks: they run before the page, which then shows the new state) ---------
@@ -126,12 +84,9 @@ def _reset_dialog(email: str) -> None:
         )
         st.markdown(f"**{_ui.plain(result.notification_subject)}**")
         st.container(border=True).text(result.notification_body)
-        st.caption(where_notices_go())
+        st.caption(_notices.where_notices_go())
         if result.notification_id is not None:
-            first = _ui.load(_reads.notice, url, result.notification_id)
-            waiting = first is not None and first["state"] in ("queued", "sending")
-            poll = NOTICE_POLL_SECONDS if waiting and notify.sender_running() else None
-            st.fragment(_notice_status, run_every=poll)(result.notification_id, polling=poll is not None)
+            _notices.follow(url, result.notification_id)
         if st.button("Close", key="users_reset_close", type="primary"):
             _close_dialog()
             st.rerun()
@@ -150,19 +105,6 @@ def _reset_dialog(email: str) -> None:
     if right.button("Cancel", key="users_reset_cancel"):
         _close_dialog()
         st.rerun()
-
-
-def _notice_status(notification_id: int, *, polling: bool) -> None:
-    """The reset's notice: its state now, a Refresh, and (while polling) a new look every few s."""
-    n = _ui.load(_reads.notice, url, notification_id)
-    left, right = st.columns([3, 1], vertical_alignment="center")
-    if n is None:
-        left.markdown("**Notice:** not found")
-        return
-    left.markdown(f"**Notice:** {notice_state(n, markdown=True)}")
-    right.button("Refresh", key="users_notice_refresh", icon=":material/refresh:")
-    if polling and n["state"] not in ("queued", "sending"):
-        st.rerun()  # delivered or failed: the whole page shows it, and the polling stops
 
 
 # --- one user --------------------------------------------------------------------------------
@@ -285,7 +227,7 @@ def _user_view(email: str) -> None:
                 {
                     "Queued": [_ui.when(n["created_at"]) for n in notices],
                     "Subject": [n["subject"] for n in notices],
-                    "State": [notice_state(n) for n in notices],
+                    "State": [_notices.notice_state(n) for n in notices],
                 }
             ),
             hide_index=True,
@@ -293,7 +235,7 @@ def _user_view(email: str) -> None:
         )
     else:
         st.caption("No notice has been queued for this mailbox.")
-    st.caption(where_notices_go())
+    st.caption(_notices.where_notices_go())
 
     pending = st.session_state.get("users_pending_reset")
     if pending and pending.get("email") == d["email"]:
