@@ -76,7 +76,8 @@ from core.platform import totp
 from core.platform.config import get_settings
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import CoreError
-from core.reporting import exports, links
+from core.reporting import links
+from core.reporting.exports import files
 from web_session import (
     CSRF_COOKIE,
     OIDC_NEXT_COOKIE,
@@ -786,7 +787,7 @@ async def setup(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    """A large CSV export, streamed from a server-side cursor (core.reporting.links, core.reporting.exports).
+    """A large CSV export, streamed from a server-side cursor (core.reporting.links, core.reporting.exports.files).
 
     The gate has checked the session already; the link must also be genuine, fresh and
     made for this operator. The CSV is produced in a worker thread chunk by chunk, so
@@ -798,7 +799,7 @@ async def download(request: Request) -> Response:
         search, audit_filter = wanted.search(), wanted.audit_filter()
     except CoreError as exc:
         return PlainTextResponse(str(exc), status_code=403 if exc.exit_code == 1 else 400)
-    chunks = exports.iter_csv(
+    chunks = files.iter_csv(
         wanted.kind,
         engine=get_engine(),
         search=search,

@@ -15,6 +15,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import core.reporting.adoption
+import core.reporting.at_risk
+import core.reporting.history
+import core.reporting.overview
 from app_pages._ui import engine, reading
 from core.access import operators as operator_service
 from core.brands import preview_mailbox, switches
@@ -27,7 +31,10 @@ from core.notices import notify
 from core.platform import audit
 from core.platform.audit import AuditFilter
 from core.platform.errors import NotFound
-from core.reporting import exports, queries, reports
+from core.reporting.exports.files import iter_csv
+from core.reporting.exports.frames import dataframe
+from core.reporting.search import count_users, search_users
+from core.reporting.search_query import UserSearch
 
 TTL = 30  # seconds a cached read may be stale; every write clears the caches at once
 
@@ -39,7 +46,7 @@ TTL = 30  # seconds a cached read may be stale; every write clears the caches at
 def brand_names(url: str) -> list[str]:
     """Every brand's name, sorted (the brand pickers of several pages)."""
     with reading(url) as s:
-        return queries.brand_names(s)
+        return core.reporting.adoption.brand_names(s)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -86,15 +93,15 @@ def preview_url(brand_name: str, css: str, state: str, dark: bool, message: str 
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def user_search(url: str, search: queries.UserSearch, after: str | None, limit: int) -> list[dict]:
+def user_search(url: str, search: UserSearch, after: str | None, limit: int) -> list[dict]:
     with reading(url) as s:
-        return queries.search_users(s, search, after_email=after, limit=limit)
+        return search_users(s, search, after_email=after, limit=limit)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def user_count(url: str, search: queries.UserSearch) -> int:
+def user_count(url: str, search: UserSearch) -> int:
     with reading(url) as s:
-        return queries.count_users(s, search)
+        return count_users(s, search)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -123,7 +130,7 @@ def notice(url: str, notification_id: int) -> dict | None:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def overview(url: str, brand: str | None, status: str) -> dict:
     with reading(url) as s:
-        return reports.overview(s, brand=brand, status=status)
+        return core.reporting.overview.overview(s, brand=brand, status=status)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -131,43 +138,47 @@ def months(url: str, brand: str | None, per_brand: bool) -> list[dict]:
     """Adoption per UTC month over the month report's window, overall or one line a brand."""
     with reading(url) as s:
         if per_brand:
-            return reports.adoption_by_month_per_brand(s)
-        return reports.adoption_by_month(s, brand=brand)
+            return core.reporting.history.adoption_by_month_per_brand(s)
+        return core.reporting.history.adoption_by_month(s, brand=brand)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def at_risk(url: str, brand: str | None, limit: int) -> tuple[dict, dict]:
     """The users at risk (the first ``limit`` of each list) and how many each list holds."""
     with reading(url) as s:
-        return reports.at_risk(s, brand=brand, limit=limit), reports.at_risk_counts(s, brand=brand)
+        return core.reporting.at_risk.at_risk(
+            s, brand=brand, limit=limit
+        ), core.reporting.at_risk.at_risk_counts(s, brand=brand)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def adoption(url: str, by: str, brand: str | None, status: str) -> tuple[pd.DataFrame, str]:
     """A whole (small) adoption report as a DataFrame and as CSV text."""
     options = {"by": by, "brand": brand, "status": status}
-    df = exports.dataframe("adoption", engine=engine(url), **options)
-    return df, "".join(exports.iter_csv("adoption", engine=engine(url), **options))
+    df = dataframe("adoption", engine=engine(url), **options)
+    return df, "".join(iter_csv("adoption", engine=engine(url), **options))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def months_overall(url: str) -> pd.DataFrame:
     """Every brand together, month by month, over the month report's window."""
     with reading(url) as s:
-        return pd.DataFrame(reports.adoption_by_month(s), columns=list(reports.MONTH_FIELDS))
+        return pd.DataFrame(
+            core.reporting.history.adoption_by_month(s), columns=list(core.reporting.history.MONTH_FIELDS)
+        )
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def users_preview(url: str, search: queries.UserSearch, limit: int) -> tuple[pd.DataFrame, int]:
+def users_preview(url: str, search: UserSearch, limit: int) -> tuple[pd.DataFrame, int]:
     """The first ``limit`` rows of the users export of ``search``, and how many it holds."""
-    df = exports.dataframe("users", engine=engine(url), search=search, limit=limit)
+    df = dataframe("users", engine=engine(url), search=search, limit=limit)
     with reading(url) as s:
-        return df, queries.count_users(s, search)
+        return df, count_users(s, search)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def audit_preview(url: str, audit_filter: AuditFilter, limit: int) -> pd.DataFrame:
-    return exports.dataframe("audit", engine=engine(url), audit_filter=audit_filter, limit=limit)
+    return dataframe("audit", engine=engine(url), audit_filter=audit_filter, limit=limit)
 
 
 # --- audit log and operators -----------------------------------------------------------------

@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages import _pickers, _reads, _ui
 from core.platform import audit
 from core.platform.audit import AuditFilter
-from core.reporting import exports
+from core.reporting.exports.files import iter_csv
 
 actor = _ui.require()
 url = _ui.db_url()
@@ -22,7 +22,7 @@ ANY = "Any action"
 
 
 def _csv(url: str, f: AuditFilter) -> bytes:
-    chunks = exports.iter_csv("audit", engine=_ui.engine(url), audit_filter=f, chunk_rows=CAP)
+    chunks = iter_csv("audit", engine=_ui.engine(url), audit_filter=f, chunk_rows=CAP)
     try:
         return "".join(islice(chunks, 2)).encode("utf-8")
     finally:

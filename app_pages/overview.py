@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages import _pickers, _reads, _ui
-from core.reporting import reports
+from core.reporting.at_risk import AT_RISK_KEYS
 
 actor = _ui.require()
 
@@ -160,8 +160,8 @@ empty = {
     "app_passwords_unused_90d": "Every live app password was used in the last 90 days.",
     "dormant_2fa": "No enrolment is dormant: every enrolled user's brand allows 2FA.",
 }
-tabs = st.tabs([f"{titles[k]} ({counts[k]:,})" for k in reports.AT_RISK_KEYS])
-for tab, key in zip(tabs, reports.AT_RISK_KEYS, strict=True):
+tabs = st.tabs([f"{titles[k]} ({counts[k]:,})" for k in AT_RISK_KEYS])
+for tab, key in zip(tabs, AT_RISK_KEYS, strict=True):
     with tab:
         if not lists[key]:
             st.success(empty[key], icon=":material/verified_user:")

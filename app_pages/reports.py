@@ -16,7 +16,10 @@ import streamlit as st
 
 from app_pages import _pickers, _reads, _ui
 from core.platform.audit import AuditFilter
-from core.reporting import exports, links, queries, reports
+from core.reporting import links
+from core.reporting.exports.files import iter_csv
+from core.reporting.history import DEFAULT_MONTHS
+from core.reporting.search_query import UserSearch
 
 actor = _ui.require("export")
 url = _ui.db_url()
@@ -34,12 +37,12 @@ def streamed(request: links.ExportRequest, label: str, key: str) -> None:
 
 
 def _month_file(url: str) -> bytes:
-    return "".join(exports.iter_csv("adoption", engine=_ui.engine(url), by="month")).encode("utf-8")
+    return "".join(iter_csv("adoption", engine=_ui.engine(url), by="month")).encode("utf-8")
 
 
 def capped_csv(url: str, kind: str, **options) -> bytes:
     """The header and at most CAP rows of a streamed report (the whole file: the CLI)."""
-    chunks = exports.iter_csv(kind, engine=_ui.engine(url), chunk_rows=CAP, **options)
+    chunks = iter_csv(kind, engine=_ui.engine(url), chunk_rows=CAP, **options)
     try:
         return "".join(islice(chunks, 2)).encode("utf-8")
     finally:
@@ -86,14 +89,14 @@ for by, title in (
 
 if brand:
     df, csv = _ui.load(_reads.adoption, url, "month", brand, status)
-    what = f"{_ui.rows(len(df))} (the last {reports.DEFAULT_MONTHS} UTC months of {_ui.plain(brand)})"
+    what = f"{_ui.rows(len(df))} (the last {DEFAULT_MONTHS} UTC months of {_ui.plain(brand)})"
     report("Adoption by month", what, df, len(df), csv, "adoption-by-month.csv", "reports_adoption_month")
 else:
     df = _ui.load(_reads.months_overall, url)
     file_rows = len(df) * len(names)
     what = (
-        f"The last {reports.DEFAULT_MONTHS} UTC months, every brand together below; the file has one row per brand and "
-        f"month ({_ui.num(len(names))} brands × {reports.DEFAULT_MONTHS} months = {_ui.rows(file_rows)})."
+        f"The last {DEFAULT_MONTHS} UTC months, every brand together below; the file has one row per brand and "
+        f"month ({_ui.num(len(names))} brands × {DEFAULT_MONTHS} months = {_ui.rows(file_rows)})."
     )
     report(
         "Adoption by month",
@@ -105,7 +108,7 @@ else:
         "reports_adoption_month",
     )
 
-search = st.session_state.get("users_search") or queries.UserSearch()
+search = st.session_state.get("users_search") or UserSearch()
 preview, total = _ui.load(_reads.users_preview, url, search, PREVIEW)
 filters = ", ".join(f"{k} = {v!r}" for k, v in search.__dict__.items() if v) or "every mailbox"
 report(

@@ -1,6 +1,6 @@
 """Users: search mailboxes by any fragment, open one, reset its 2FA or revoke an app password.
 
-Pages of results are keyed by address (``core.reporting.queries.search_users``' keyset pagination):
+Pages of results are keyed by address (``core.reporting.search.search_users``' keyset pagination):
 ``users_stack`` holds the address each page starts after. The confirmation dialog of
 "Disable 2FA" is opened on every run while ``users_pending_reset`` names the user (Streamlit
 1.67: a dialog opened straight from ``if st.button`` cannot be driven by AppTest).
@@ -17,15 +17,16 @@ import streamlit as st
 
 from app_pages import _notices, _pickers, _reads, _ui
 from core.mailboxes import app_passwords, twofa
+from core.mailboxes.app_passwords import MAX_PER_USER
 from core.platform import audit
 from core.platform.models import RESET_REASONS
-from core.reporting import queries
+from core.reporting.search_query import UserSearch
 
 actor = _ui.require()
 url = _ui.db_url()
 PAGE_SIZE = 50
 TWOFA = {"Any": None, "On": "on", "Off": "off", "Dormant": "dormant"}
-APS = {"Any": None, "None": "none", "At least one": "some", "All four used": "max"}
+APS = {"Any": None, "None": "none", "At least one": "some", f"All {MAX_PER_USER} used": "max"}
 STATUS = {"Any": None, "Active": "active", "Suspended": "suspended"}
 STATE_WORDS = {
     "on": "On: asked for a code at every webmail login",
@@ -264,7 +265,7 @@ c = st.columns(3)
 state = c[0].selectbox("2FA", list(TWOFA), key="users_twofa")
 aps = c[1].selectbox("App passwords", list(APS), key="users_aps_filter")
 status = c[2].selectbox("Status", list(STATUS), key="users_status")
-search = queries.UserSearch(
+search = UserSearch(
     text=text,
     brand=brand,
     domain=domain.strip() or None,

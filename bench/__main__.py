@@ -88,11 +88,11 @@ def _export_child(url: str) -> tuple[float, int, float]:
     """Export every user to CSV in a child process: (seconds, rows, peak RSS in MB)."""
     code = (
         "import sys, time\n"
-        "from core.reporting import exports\n"
+        "from core.reporting.exports import files\n"
         "from core.platform.db import get_engine\n"
         "t = time.perf_counter()\n"
         "with open(sys.argv[1], 'wb') as fh:\n"
-        "    n = exports.write_csv(fh, 'users', engine=get_engine())\n"
+        "    n = files.write_csv(fh, 'users', engine=get_engine())\n"
         # VmHWM, not ru_maxrss: ru_maxrss survives exec and so counts the bench's own memory.
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
         "print(time.perf_counter() - t, n, int(hwm) / 1024)\n"
@@ -152,7 +152,9 @@ def main() -> None:
 
     from core.demo.seed import seed_demo
     from core.platform.db import get_engine, session_scope, upgrade_schema
-    from core.reporting import queries
+    from core.reporting.adoption import adoption_by_brand
+    from core.reporting.search import search_users
+    from core.reporting.search_query import UserSearch
 
     engine_name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"Benchmark on {engine_name}: {args.users:,} users across {args.brands:,} brands", file=sys.stderr)
@@ -169,7 +171,7 @@ def main() -> None:
     print(f"seeded {summary.users:,} users in {seed_s:.1f} s", file=sys.stderr)
 
     with session_scope(engine) as s:
-        core_s = _timed(lambda: queries.adoption_by_brand(s))
+        core_s = _timed(lambda: adoption_by_brand(s))
         hand_s = _timed(lambda: s.execute(text(HAND_SQL)).all())
     ratio = core_s / hand_s
     rows.append(
@@ -225,7 +227,7 @@ def main() -> None:
         times = []
         for frag in frags:
             t = time.perf_counter()
-            queries.search_users(s, queries.UserSearch(text=frag), limit=50)
+            search_users(s, UserSearch(text=frag), limit=50)
             times.append(time.perf_counter() - t)
     times.sort()
     p50 = statistics.median(times) * 1000

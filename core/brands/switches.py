@@ -22,7 +22,7 @@ from core.access.permissions import Actor, require
 from core.platform import audit
 from core.platform.errors import BadInput, Conflict, NotFound
 from core.platform.models import AuditEvent, Brand, utcnow
-from core.reporting.queries import AdoptionFilter, adoption_by_brand, brand_counts
+from core.reporting.adoption import AdoptionFilter, adoption_by_brand, brand_counts
 
 SWITCHES = ("allow_2fa", "allow_user_disable_2fa", "allow_app_passwords")
 SWITCH_LABELS = {

@@ -26,7 +26,9 @@ from core.mailboxes import app_passwords, twofa, users
 from core.platform.config import SettingsError
 from core.platform.db import get_engine, session_scope, upgrade_schema
 from core.platform.errors import BadInput, CoreError
-from core.reporting import queries
+from core.reporting import adoption
+from core.reporting.search import SEARCH_LIMIT_MAX, search_users
+from core.reporting.search_query import UserSearch
 
 if TYPE_CHECKING:
     from core.brands.css.report import CssFinding
@@ -282,7 +284,7 @@ def users_search(
     brand: Annotated[str | None, typer.Option("--brand")] = None,
     domain: Annotated[str | None, typer.Option("--domain")] = None,
     twofa: Annotated[str | None, typer.Option("--twofa", help="on, off or dormant.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=queries.SEARCH_LIMIT_MAX)] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=SEARCH_LIMIT_MAX)] = 50,
     fmt: FormatOpt = "table",
 ) -> None:
     """Find mailboxes by any fragment of the address."""
@@ -290,9 +292,7 @@ def users_search(
     if twofa is not None and twofa not in ("on", "off", "dormant"):
         fail(f"--twofa must be on, off or dormant, not {twofa!r}.")
     with session() as s:
-        rows = queries.search_users(
-            s, queries.UserSearch(text=text, brand=brand, domain=domain, twofa=twofa), limit=limit
-        )
+        rows = search_users(s, UserSearch(text=text, brand=brand, domain=domain, twofa=twofa), limit=limit)
     emit(rows, fmt, SEARCH_FIELDS)
 
 
@@ -432,15 +432,15 @@ BY_CHOICES = ("brand", "domain", "month")
 
 
 def _adoption_rows(s: Session, by: str, brand: str | None) -> tuple[list[dict], tuple[str, ...]]:
-    from core.reporting import exports, reports
+    from core.reporting import history
 
     if by == "brand":
-        return queries.adoption_by_brand(s, queries.AdoptionFilter(brand=brand)), queries.ADOPTION_FIELDS
+        return adoption.adoption_by_brand(s, adoption.AdoptionFilter(brand=brand)), adoption.ADOPTION_FIELDS
     if by == "domain":
-        return queries.adoption_by_domain(
-            s, queries.AdoptionFilter(brand=brand)
-        ), exports.ADOPTION_DOMAIN_COLUMNS
-    return reports.adoption_by_month(s, brand=brand), exports.ADOPTION_MONTH_COLUMNS
+        return adoption.adoption_by_domain(
+            s, adoption.AdoptionFilter(brand=brand)
+        ), adoption.ADOPTION_DOMAIN_FIELDS
+    return history.adoption_by_month(s, brand=brand), history.MONTH_FIELDS
 
 
 @report_app.command("adoption")
@@ -476,7 +476,7 @@ def export(
 ) -> None:
     """Write a CSV report that opens safely in a spreadsheet."""
     from core.platform.audit import AuditFilter
-    from core.reporting import exports
+    from core.reporting.exports import files
 
     if kind not in ("users", "adoption", "audit"):
         fail(f"The report must be users, adoption or audit, not {kind!r}.")
@@ -488,7 +488,7 @@ def export(
         fail(f"{out.parent}: no such folder for --out.")
     if out.is_dir():
         fail(f"{out}: --out names a folder; give a file name.")
-    search = queries.UserSearch(text=text, brand=brand, twofa=twofa)
+    search = UserSearch(text=text, brand=brand, twofa=twofa)
     audit_filter = AuditFilter(brand=brand, since=_date(since, "--since"), until=_date(until, "--until"))
     if brand and kind == "adoption":
         with session() as s:
@@ -496,7 +496,7 @@ def export(
     tmp = out.with_name(out.name + ".part")
     try:
         with tmp.open("wb") as fh:
-            rows = exports.write_csv(
+            rows = files.write_csv(
                 fh,
                 kind,
                 engine=get_engine(),

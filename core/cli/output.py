@@ -55,9 +55,9 @@ def emit(
         out.write("\n")
         return
     if fmt == "csv":
-        from core.reporting.exports import csv_line
+        from core.reporting.exports.cells import csv_line
 
-        # The exports' rule (core.reporting.exports): CRLF line ends, every text quoted and through the
+        # The exports' rule (core.reporting.exports.cells): CRLF line ends, every text quoted and through the
         # formula guard, for a "," and a ";" reader alike; the header is the bare field names.
         out.write(",".join(fields) + "\r\n")
         for r in items:

@@ -56,6 +56,7 @@ from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from core.mailboxes.app_passwords import MAX_PER_USER
 from core.platform.crypto import encrypt_secret, hash_password
 from core.platform.errors import BadInput, Refused
 from core.platform.models import (
@@ -662,10 +663,10 @@ def _mailboxes(
                 }
             )
 
-        # App passwords: at most four live ones, labels unique per user, a few revoked.
+        # App passwords: at most the cap of live ones, labels unique per user, a few revoked.
         has = rand(n) < app_rate[brand]
         y = rand(n)
-        live = 1 + (y >= 0.5) + (y >= 0.78) + (y >= 0.92)
+        live = np.minimum(1 + (y >= 0.5) + (y >= 0.78) + (y >= 0.92), MAX_PER_USER)
         revoked = np.where(rand(n) < 0.88, 0, 1 + (rand(n) < 0.3))
         owners = np.flatnonzero(has)
         per_owner = (live + revoked)[owners]

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.access.permissions import Actor, require
-from core.mailboxes.users import effective_brand, get_user
+from core.mailboxes.effective_brand import effective_brand
+from core.mailboxes.users import get_user
 from core.platform import audit
 from core.platform.crypto import hash_password
 from core.platform.errors import BadInput, NotFound, Refused

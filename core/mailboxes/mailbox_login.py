@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.mailboxes.app_passwords import normalize
+from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.mailbox_authenticator import MailboxAuthenticator
-from core.mailboxes.users import effective_brand
 from core.platform import throttle
 from core.platform.authenticator import Verdict
 from core.platform.crypto import verify_password

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from core.access.permissions import Actor, require
-from core.mailboxes.users import effective_brand, get_user
+from core.mailboxes.effective_brand import effective_brand
+from core.mailboxes.state import twofa_state
+from core.mailboxes.users import get_user
 from core.notices import notify
 from core.platform import audit, totp
 from core.platform.crypto import encrypt_secret
@@ -124,7 +126,7 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str
     if not user.totp_secret:
         raise Refused(f"{user.email} has no 2FA to reset: it is not enrolled.")
     brand = effective_brand(session, user)
-    before = {"twofa": "on" if brand.allow_2fa else "dormant", "enrolled_at": _iso(user)}
+    before = {"twofa": twofa_state(True, brand.allow_2fa), "enrolled_at": _iso(user)}
     _clear(user)
     subject, body = reset_notice(email=user.email, brand=brand.name, reason=why)
     audit.record(

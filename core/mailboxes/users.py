@@ -12,11 +12,12 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from core.access.permissions import Actor, require
+from core.mailboxes.effective_brand import brand_source, effective_brand
+from core.mailboxes.state import app_password_state, twofa_state
 from core.platform import audit
 from core.platform.crypto import hash_password
 from core.platform.errors import BadInput, NotFound, Refused
-from core.platform.models import USER_STATUSES, AppPassword, AuditEvent, Brand, Company, Domain, User, utcnow
-from core.reporting.queries import app_password_state, effective_brand_id, twofa_state
+from core.platform.models import USER_STATUSES, AppPassword, AuditEvent, Brand, Domain, User, utcnow
 
 # A pragmatic address check (RFC 5321 sizes, the characters mail platforms accept in a
 # local part); it is for catching typos in imports, not for parsing every legal address.
@@ -49,18 +50,6 @@ def get_user(session: Session, email: str, *, for_update: bool = False) -> User:
     if user is None:
         raise NotFound(f"There is no mailbox {addr or email!r}.")
     return user
-
-
-def effective_brand(session: Session, user: User) -> Brand:
-    """The first of the user's, the domain's and the company's brand (PRODUCT.md)."""
-    brand_id = session.scalar(
-        select(effective_brand_id())
-        .select_from(User)
-        .join(Domain, Domain.id == User.domain_id)
-        .join(Company, Company.id == Domain.company_id)
-        .where(User.id == user.id)
-    )
-    return session.get(Brand, brand_id)
 
 
 def _check_display_name(name: str) -> str:
@@ -248,7 +237,7 @@ def user_detail(session: Session, email: str, *, events: int = 20) -> dict:
         "email": user.email,
         "display_name": user.display_name,
         "brand": brand.name,
-        "brand_source": "user" if user.brand_id else ("domain" if domain.brand_id else "company"),
+        "brand_source": brand_source(user.brand_id, domain.brand_id),
         "domain": domain.name,
         "status": user.status,
         "twofa": twofa_state(user.totp_enrolled_at is not None, brand.allow_2fa),

@@ -99,12 +99,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from core.mailboxes.effective_brand import effective_brand_id_of
 from core.platform import audit
 from core.platform.config import Settings, get_settings, make_private_dir
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
-from core.platform.models import Company, Domain, Notification, User, utcnow
-from core.reporting.queries import effective_brand_id
+from core.platform.models import Notification, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -378,13 +378,7 @@ def _mark_sent(engine: Engine, item: _Claimed, at: datetime) -> None:
             .where(_NOTIFICATIONS.c.id == item.id, _NOTIFICATIONS.c.status == "sending")
             .values(status="sent", sent_at=at, last_error=None)
         )
-        brand_id = session.execute(
-            select(effective_brand_id())
-            .select_from(User)
-            .join(Domain, Domain.id == User.domain_id)
-            .join(Company, Company.id == Domain.company_id)
-            .where(User.id == item.user_id)
-        ).scalar_one_or_none()
+        brand_id = effective_brand_id_of(session, item.user_id)
         audit.record(
             session,
             actor=ACTOR,

@@ -3,7 +3,7 @@
 Times are timezone-aware UTC (``utcnow()``; SQLModel stores them as UTC on both engines);
 exports write them as ISO 8601 with ``Z``.
 A user's *effective brand* is not stored: it is resolved in SQL as the first of the user's,
-the domain's and the company's brand (see ``core.reporting.queries.effective_brand_id``).
+the domain's and the company's brand (``core.mailboxes.effective_brand``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from core.access.permissions import Actor, authorize
 from core.platform.audit import AuditFilter
 from core.platform.crypto import sign, signature_ok
 from core.platform.errors import BadInput, PermissionDenied
-from core.reporting.queries import UserSearch
+from core.reporting.search_query import UserSearch
 
 LINK_SECONDS = 300
 DOWNLOAD_PATH = "/download/export.csv"

@@ -11,7 +11,7 @@ makes it (a service, the seed, an import, a hand-written UPDATE):
   passwords). ``user_brand_id`` is 0 where the user has no override. A user's effective
   brand is still resolved at read time from domain and company (PRODUCT.md), so moving a
   domain or a company to another brand needs no upkeep here; the few thousand groups are
-  summed per brand in SQL (``core.reporting.queries``).
+  summed per brand in SQL (``core.reporting.adoption``).
 * ``event_month_counts`` — one row per (UTC month "YYYY-MM", brand at the time, kind) of
   ``security_events``, which are only ever appended: the month report reads these.
 

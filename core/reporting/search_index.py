@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Connection, func, literal_column, text
 FTS_TABLE = "users_email_fts"
 # Above this many trigram matches, scanning in address order is the quicker plan.
 CANDIDATE_CAP = 5_000
-# PostgreSQL walks the address index in slices of this many rows (see core.reporting.queries).
+# PostgreSQL walks the address index in slices of this many rows (see core.reporting.search).
 WALK_SLICE = 10_000
 
 FOLDED_INDEX = "ix_users_email_trgm_folded"

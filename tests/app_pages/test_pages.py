@@ -17,7 +17,7 @@ from core.brands.switches import SwitchChange
 from core.platform.crypto import verify_password
 from core.platform.db import session_scope
 from core.platform.models import AppPassword, AuditEvent, Brand, Domain, Notification, Operator, User
-from core.reporting import reports
+from core.reporting import overview
 from tests.app_pages.conftest import frame, html, read, texts
 from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
@@ -97,7 +97,7 @@ def test_empty_database_says_how_to_load_demo_data(open_page, engine):
 def test_overview_figures_are_what_core_computes(open_page, engine, people):
     at = open_page("overview")
     with session_scope(engine) as s:
-        o = reports.overview(s)
+        o = overview.overview(s)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Users"] == f"{o['users']:,}" == "3"
     assert metrics["2FA adoption"] == f"{o['pct_2fa']:.1f} %" == "33.3 %"  # ann of ann, bob, cid

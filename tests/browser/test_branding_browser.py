@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from core.brands.login_page import _page, preview_data_url
 from core.platform.db import get_engine, session_scope
 from core.platform.models import Brand
-from core.reporting.queries import brand_names
+from core.reporting.adoption import brand_names
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, as_shown, launched
 from tests.factories import make_brand, session_token
 

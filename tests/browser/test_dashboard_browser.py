@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from core.access.sessions import SESSION_COOKIE
 from core.platform.db import dispose_engines, get_engine, session_scope
 from core.platform.models import AuditEvent, Brand, Notification, Operator, User
-from core.reporting.queries import UserSearch, search_users
+from core.reporting.search import search_users
+from core.reporting.search_query import UserSearch
 from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, as_shown, free_port, need_chromium
 from tests.factories import session_token
 

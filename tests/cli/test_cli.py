@@ -43,7 +43,7 @@ from core.platform.models import (
     SecurityEvent,
     User,
 )
-from core.reporting.queries import ADOPTION_FIELDS
+from core.reporting.adoption import ADOPTION_FIELDS
 from tests.conftest import pg_admin_url
 from tests.factories import (
     PASSWORD,

@@ -12,7 +12,7 @@ from core.brands.switches import SwitchChange
 from core.platform.db import session_scope
 from core.platform.errors import BadInput, Conflict, NotFound
 from core.platform.models import AuditEvent, Brand
-from core.reporting.queries import AdoptionFilter, adoption_by_brand
+from core.reporting.adoption import AdoptionFilter, adoption_by_brand
 from tests.factories import make_app_password, make_brand, make_domain, make_user, setup_basic
 
 MANAGER = Actor(name="manager", role="account_manager")

@@ -42,8 +42,9 @@ from core.platform.models import (
 )
 
 # tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
-from core.reporting import exports
-from core.reporting.queries import ADOPTION_FIELDS, UserSearch
+from core.reporting.adoption import ADOPTION_FIELDS
+from core.reporting.exports import cells, files, frames, registry
+from core.reporting.search_query import UserSearch
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -236,7 +237,7 @@ def world(request, tmp_path_factory) -> Iterator[World]:
 
 
 def export_text(w: World, kind: str, **kw) -> str:
-    return "".join(exports.iter_csv(kind, engine=w.engine, **kw))
+    return "".join(files.iter_csv(kind, engine=w.engine, **kw))
 
 
 def read_rows(text: str) -> list[list[str]]:
@@ -245,7 +246,7 @@ def read_rows(text: str) -> list[list[str]]:
 
 def is_safe(cell: str) -> bool:
     return not cell or (
-        cell[0] not in exports.FORMULA_TRIGGERS and cell.lstrip()[:1] not in exports.FORMULA_TRIGGERS
+        cell[0] not in cells.FORMULA_TRIGGERS and cell.lstrip()[:1] not in cells.FORMULA_TRIGGERS
     )
 
 
@@ -267,7 +268,7 @@ def piece_is_safe(piece: str, *, last: bool) -> bool:
     # A ";" reader may drop any of the double quotes a piece begins with, and some readers
     # trim spaces: no trigger in that leading run either.
     lead = "".join(itertools.takewhile(lambda c: c.isspace() or c == '"', piece))
-    return not (set(lead) & exports.FORMULA_TRIGGERS) and first_solid(piece) not in exports.FORMULA_TRIGGERS
+    return not (set(lead) & cells.FORMULA_TRIGGERS) and first_solid(piece) not in cells.FORMULA_TRIGGERS
 
 
 def is_guarded_form(cell: str, original: str) -> bool:
@@ -295,11 +296,11 @@ def semicolon_fields(text: str) -> list[str]:
 
 
 REPORTS = [
-    ("users", {}, exports.USERS_COLUMNS),
-    ("adoption", {"by": "brand"}, exports.ADOPTION_BRAND_COLUMNS),
-    ("adoption", {"by": "domain"}, exports.ADOPTION_DOMAIN_COLUMNS),
-    ("adoption", {"by": "month"}, exports.ADOPTION_MONTH_COLUMNS),
-    ("audit", {}, exports.AUDIT_COLUMNS),
+    ("users", {}, registry.USERS_COLUMNS),
+    ("adoption", {"by": "brand"}, registry.ADOPTION_BRAND_COLUMNS),
+    ("adoption", {"by": "domain"}, registry.ADOPTION_DOMAIN_COLUMNS),
+    ("adoption", {"by": "month"}, registry.ADOPTION_MONTH_COLUMNS),
+    ("audit", {}, registry.AUDIT_COLUMNS),
 ]
 NUMERIC = {
     "app_passwords",
@@ -335,16 +336,16 @@ def expected_rows(w: World, kind: str, by: str | None) -> int:
 
 
 def test_column_constants() -> None:
-    assert exports.ADOPTION_BRAND_COLUMNS == ADOPTION_FIELDS
-    assert exports.USERS_COLUMNS[0] == "email" and len(exports.USERS_COLUMNS) == 10
-    assert exports.AUDIT_COLUMNS == (
+    assert registry.ADOPTION_BRAND_COLUMNS == ADOPTION_FIELDS
+    assert registry.USERS_COLUMNS[0] == "email" and len(registry.USERS_COLUMNS) == 10
+    assert registry.AUDIT_COLUMNS == (
         "at", "actor", "action", "object_type", "object_key", "brand", "user", "reason", "before", "after"
     )  # fmt: skip
-    assert exports.columns_for("adoption", "month") == exports.ADOPTION_MONTH_COLUMNS
+    assert registry.columns_for("adoption", "month") == registry.ADOPTION_MONTH_COLUMNS
     with pytest.raises(ValueError, match="unknown export"):
-        exports.columns_for("passwords")
+        registry.columns_for("passwords")
     with pytest.raises(ValueError, match="adoption by"):
-        list(exports.iter_csv("adoption", engine=None, by="planet"))  # type: ignore[arg-type]
+        list(files.iter_csv("adoption", engine=None, by="planet"))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("kind", "kw", "columns"), REPORTS, ids=lambda v: v if isinstance(v, str) else None)
@@ -363,20 +364,20 @@ def test_round_trip_csv_reader_and_pandas(world: World, kind: str, kw: dict, col
             assert pd.api.types.is_numeric_dtype(df[col]), col  # numbers stay numbers
     # written through write_csv too: same bytes, the right count
     buf = io.BytesIO()
-    assert exports.write_csv(buf, kind, engine=world.engine, **kw) == n
+    assert files.write_csv(buf, kind, engine=world.engine, **kw) == n
     assert buf.getvalue().decode("utf-8") == text
 
 
 def test_users_export_matches_the_rows(world: World) -> None:
     rows = read_rows(export_text(world, "users"))[1:]
-    escaped = [exports.safe_cell(u["email"]) for u in world.users]
+    escaped = [cells.safe_cell(u["email"]) for u in world.users]
     assert sorted(r[0] for r in rows) == sorted(escaped)
     # In creation order (the primary key), the same on both engines.
     assert [r[0] for r in rows] == escaped
-    by_email = {exports.safe_cell(u["email"]): u for u in world.users}
+    by_email = {cells.safe_cell(u["email"]): u for u in world.users}
     for r in rows:
         u = by_email[r[0]]
-        assert r[1] == exports.safe_cell(u["display_name"])
+        assert r[1] == cells.safe_cell(u["display_name"])
         assert r[4] == u["status"]
         assert int(r[6]) == u["app_passwords"]
         assert r[7] == (u["enrolled"].strftime("%Y-%m-%dT%H:%M:%SZ") if u["enrolled"] else "")
@@ -389,14 +390,12 @@ def test_users_export_follows_the_search(world: World) -> None:
     rows = read_rows(export_text(world, "users", search=search))[1:]
     want = sorted(u["email"] for u in world.users if "=cmd" in u["email"] and u["status"] == "active")
     assert sorted(r[0] for r in rows) == ["'" + e for e in want]
-    assert (
-        exports.write_csv(io.BytesIO(), "users", engine=world.engine, search=UserSearch(text="nobody")) == 0
-    )
+    assert files.write_csv(io.BytesIO(), "users", engine=world.engine, search=UserSearch(text="nobody")) == 0
 
 
 def test_audit_export_matches_the_rows(world: World) -> None:
     rows = read_rows(export_text(world, "audit"))[1:]
-    assert [r[7] for r in rows] == [exports.safe_cell(a["reason"]) for a in world.audit]  # newest first
+    assert [r[7] for r in rows] == [cells.safe_cell(a["reason"]) for a in world.audit]  # newest first
     for r in rows:
         assert json.loads(r[9]) == {"enrolled": False}
         assert r[9] == '{"enrolled":false}'  # compact JSON
@@ -457,22 +456,22 @@ def test_harmless_text_comes_back_unchanged(world: World, text: str) -> None:
 
 def test_safe_cell_values() -> None:
     for payload in PAYLOADS:
-        assert exports.safe_cell(payload) == "'" + payload
+        assert cells.safe_cell(payload) == "'" + payload
     for text in HARMLESS:
-        assert exports.safe_cell(text) == text
-    assert exports.safe_cell(-5) == -5
-    assert exports.safe_cell(-2.5) == -2.5
-    assert exports.safe_cell(Decimal("-1.5")) == Decimal("-1.5")
-    assert exports.safe_cell(False) is False
-    assert exports.safe_cell(None) == ""
-    assert exports.safe_cell("") == ""
-    assert exports.safe_cell(datetime(2024, 3, 1, 12, 30, 5, 999, tzinfo=UTC)) == "2024-03-01T12:30:05Z"
+        assert cells.safe_cell(text) == text
+    assert cells.safe_cell(-5) == -5
+    assert cells.safe_cell(-2.5) == -2.5
+    assert cells.safe_cell(Decimal("-1.5")) == Decimal("-1.5")
+    assert cells.safe_cell(False) is False
+    assert cells.safe_cell(None) == ""
+    assert cells.safe_cell("") == ""
+    assert cells.safe_cell(datetime(2024, 3, 1, 12, 30, 5, 999, tzinfo=UTC)) == "2024-03-01T12:30:05Z"
     cet = datetime(2024, 3, 1, 13, 30, 5, tzinfo=UTC).astimezone(
         __import__("zoneinfo").ZoneInfo("Europe/Paris")
     )
-    assert exports.safe_cell(cet) == "2024-03-01T13:30:05Z"
-    assert exports.safe_cell({"a": "=1"}) == '{"a":"=1"}'
-    assert exports.safe_cell(["=1"]) == '["=1"]'
+    assert cells.safe_cell(cet) == "2024-03-01T13:30:05Z"
+    assert cells.safe_cell({"a": "=1"}) == '{"a":"=1"}'
+    assert cells.safe_cell(["=1"]) == '["=1"]'
 
 
 # Text rich in what the cell rule looks at, mixed with any other character.
@@ -481,7 +480,7 @@ TRICKY_TEXT = st.text(st.one_of(st.sampled_from(list(';\r\n"=+-@\t ,\u3000＝x')
 
 @given(TRICKY_TEXT)
 def test_safe_cell_never_starts_a_formula(text: str) -> None:
-    out = exports.safe_cell(text)
+    out = cells.safe_cell(text)
     # The old rule held only the first piece; the pieces after ";", CR, LF are guarded too.
     assert is_guarded_form(out, text)
     assert is_safe(out)
@@ -495,17 +494,17 @@ def test_safe_cell_never_starts_a_formula(text: str) -> None:
 @example("a", 'x;""\t-1')
 def test_no_reader_finds_a_formula_in_two_lines_of_any_text(first: str, second: str) -> None:
     # Each text in the first column and in a later one, between numbers and empty cells.
-    text = exports.csv_line([first, second, -1, None]) + exports.csv_line([None, second, first, 2.5])
+    text = cells.csv_line([first, second, -1, None]) + cells.csv_line([None, second, first, 2.5])
     assert not [f for f in semicolon_fields(text) if starts_formula(f)]
-    one, two = exports.safe_cell(first), exports.safe_cell(second)
+    one, two = cells.safe_cell(first), cells.safe_cell(second)
     assert read_rows(text) == [[one, two, "-1", ""], ["", two, one, "2.5"]]
     assert is_guarded_form(one, first) and is_guarded_form(two, second)
 
 
 @given(st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans()))
 def test_safe_cell_leaves_numbers_alone(value) -> None:
-    assert exports.safe_cell(value) == value
-    assert type(exports.safe_cell(value)) is type(value)
+    assert cells.safe_cell(value) == value
+    assert type(cells.safe_cell(value)) is type(value)
 
 
 # --- read with ";" as the separator, and with "," ---------------------------------------
@@ -583,9 +582,9 @@ def test_hostile_text_is_safe_read_with_either_separator(db_url: str) -> None:
     made = build_hostile(db_url)
     engine = get_engine(db_url)
     texts = {
-        "users": "".join(exports.iter_csv("users", engine=engine)),
-        "adoption": "".join(exports.iter_csv("adoption", engine=engine, by="brand")),
-        "audit": "".join(exports.iter_csv("audit", engine=engine)),
+        "users": "".join(files.iter_csv("users", engine=engine)),
+        "adoption": "".join(files.iter_csv("adoption", engine=engine, by="brand")),
+        "audit": "".join(files.iter_csv("audit", engine=engine)),
     }
     for kind, text in texts.items():
         bad = [f for f in semicolon_fields(text) if starts_formula(f)]
@@ -596,7 +595,7 @@ def test_hostile_text_is_safe_read_with_either_separator(db_url: str) -> None:
     assert [r[0] for r in users] == [m["email"] for m in made]
     assert [r[1] for r in users] == [m["want"] for m in made]  # display names
     assert [r[2] for r in users] == [m["want"] for m in made]  # brand names
-    assert all(len(r) == len(exports.USERS_COLUMNS) for r in users)
+    assert all(len(r) == len(registry.USERS_COLUMNS) for r in users)
     brands = read_rows(texts["adoption"])[1:]
     assert sorted(r[0] for r in brands) == sorted(m["want"] for m in made)
     audit = read_rows(texts["audit"])[1:]
@@ -664,10 +663,10 @@ def test_a_small_users_export_as_literal_text(db_url: str) -> None:
         '"cy@lit.example","","\'=Brand;\'@x","lit.example","active","off",0,,2026-01-07T00:00:00Z,\r\n'
     )
     engine = get_engine(db_url)
-    assert "".join(exports.iter_csv("users", engine=engine)) == want
-    assert "".join(exports.iter_csv("users", engine=engine, chunk_rows=1)) == want
+    assert "".join(files.iter_csv("users", engine=engine)) == want
+    assert "".join(files.iter_csv("users", engine=engine, chunk_rows=1)) == want
     buf = io.BytesIO()
-    assert exports.write_csv(buf, "users", engine=engine, bom=True) == 3
+    assert files.write_csv(buf, "users", engine=engine, bom=True) == 3
     assert buf.getvalue() == ("\ufeff" + want).encode("utf-8")
 
 
@@ -710,7 +709,7 @@ def test_a_small_audit_export_as_literal_text(db_url: str) -> None:
         '"ann@lit.example","a,=1+1;\' -x","{""enrolled"":true}","{""enrolled"":false}"\r\n'
         '2026-02-01T09:00:00Z,"\'=evil","brand.update","brand","b;\'@x",,,,,"{""note"":""x;\'=1""}"\r\n'
     )
-    assert "".join(exports.iter_csv("audit", engine=get_engine(db_url))) == want
+    assert "".join(files.iter_csv("audit", engine=get_engine(db_url))) == want
 
 
 # --- bytes, streaming, files ---------------------------------------------------------------
@@ -718,32 +717,32 @@ def test_a_small_audit_export_as_literal_text(db_url: str) -> None:
 
 def test_bom_for_excel(world: World) -> None:
     buf = io.BytesIO()
-    n = exports.write_csv(buf, "users", engine=world.engine, bom=True)
+    n = files.write_csv(buf, "users", engine=world.engine, bom=True)
     data = buf.getvalue()
     assert data[:3] == b"\xef\xbb\xbf"
     assert data[3:].startswith(b"email,")
     df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    assert tuple(df.columns) == exports.USERS_COLUMNS and len(df) == n == len(world.users)
+    assert tuple(df.columns) == registry.USERS_COLUMNS and len(df) == n == len(world.users)
     assert not export_text(world, "users").startswith("\ufeff")
 
 
 def test_write_csv_to_a_path_and_a_text_stream(world: World, tmp_path) -> None:
     path = tmp_path / "audit.csv"
-    n = exports.write_csv(path, "audit", engine=world.engine, bom=True)
+    n = files.write_csv(path, "audit", engine=world.engine, bom=True)
     assert n == len(world.audit)
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         assert len(list(csv.reader(fh))) == n + 1
     text = io.StringIO(newline="")
-    assert exports.write_csv(text, "adoption", engine=world.engine, by="domain") == len(world.domains)
+    assert files.write_csv(text, "adoption", engine=world.engine, by="domain") == len(world.domains)
     assert text.getvalue() == export_text(world, "adoption", by="domain")
     with pytest.raises(TypeError, match="unexpected"):
-        exports.write_csv(io.BytesIO(), "users", engine=world.engine, colour="red")
+        files.write_csv(io.BytesIO(), "users", engine=world.engine, colour="red")
 
 
 def test_streams_in_chunks(world: World) -> None:
-    chunks = list(exports.iter_csv("users", engine=world.engine, chunk_rows=7))
-    assert chunks[0] == ",".join(exports.USERS_COLUMNS) + "\r\n"
+    chunks = list(files.iter_csv("users", engine=world.engine, chunk_rows=7))
+    assert chunks[0] == ",".join(registry.USERS_COLUMNS) + "\r\n"
     body = chunks[1:]
     assert len(body) == -(-len(world.users) // 7)
     assert all(len(read_rows(c)) == 7 for c in body[:-1])
@@ -830,7 +829,7 @@ def reference_users_csv(url: str, search: UserSearch | None = None, bom: bool = 
     (every text cell quoted, numbers, times and empty times bare)."""
     from sqlalchemy import select
 
-    from core.reporting.queries import search_users
+    from core.reporting.search import search_users
 
     with session_scope(get_engine(url)) as s:
         wanted = None
@@ -850,10 +849,10 @@ def reference_users_csv(url: str, search: UserSearch | None = None, bom: bool = 
             )
             twofa = "off" if u.totp_enrolled_at is None else ("on" if brand.allow_2fa else "dormant")
             texts = [u.email, u.display_name, brand.name, domain.name, u.status, twofa]
-            cells = [quoted(exports.safe_cell(c)) for c in texts] + [str(live)]
-            cells += [exports.safe_cell(t) for t in (u.totp_enrolled_at, u.created_at, u.last_login_at)]
-            rows.append(",".join(cells) + "\r\n")
-    header = ",".join(exports.USERS_COLUMNS) + "\r\n"
+            line = [quoted(cells.safe_cell(c)) for c in texts] + [str(live)]
+            line += [cells.safe_cell(t) for t in (u.totp_enrolled_at, u.created_at, u.last_login_at)]
+            rows.append(",".join(line) + "\r\n")
+    header = ",".join(registry.USERS_COLUMNS) + "\r\n"
     return (("\ufeff" if bom else "") + header + "".join(rows)).encode("utf-8")
 
 
@@ -898,12 +897,12 @@ def test_users_export_is_byte_identical_on_both_engines(twins: dict[str, str], s
     for url in twins.values():
         engine = get_engine(url)
         buf = io.BytesIO()
-        n = exports.write_csv(buf, "users", engine=engine, search=search)
+        n = files.write_csv(buf, "users", engine=engine, search=search)
         assert buf.getvalue() == want, url.split(":")[0]
         assert n == len(read_rows(want.decode("utf-8"))) - 1
         # chunk by chunk: chunks that need quoting and chunks that do not, side by side
         for chunk_rows in (1, 2, 7):
-            text = "".join(exports.iter_csv("users", engine=engine, search=search, chunk_rows=chunk_rows))
+            text = "".join(files.iter_csv("users", engine=engine, search=search, chunk_rows=chunk_rows))
             assert text.encode("utf-8") == want
 
 
@@ -912,10 +911,10 @@ def test_users_export_bom_and_every_edge_text_on_both_engines(twins: dict[str, s
     want = reference_users_csv(twins["sqlite"], bom=True)
     for url in twins.values():
         buf = io.BytesIO()
-        exports.write_csv(buf, "users", engine=get_engine(url), bom=True)
+        files.write_csv(buf, "users", engine=get_engine(url), bom=True)
         assert buf.getvalue() == want
         rows = list(csv.reader(io.StringIO(want[3:].decode("utf-8"), newline="")))[1:]
-        assert [r[1] for r in rows] == [exports.safe_cell(t) for t in EDGE_TEXTS]
+        assert [r[1] for r in rows] == [cells.safe_cell(t) for t in EDGE_TEXTS]
         assert all(is_safe(c) for r in rows for c in r[:5])
         assert {r[6] for r in rows} == {"0", "1", "2", "3", "4"}  # the revoked fifth is not counted
         assert rows[0][8] == "2026-03-01T12:30:05Z"
@@ -925,18 +924,18 @@ def test_users_export_bom_and_every_edge_text_on_both_engines(twins: dict[str, s
 def test_users_export_closed_early_leaves_the_connection_usable(twins: dict[str, str]) -> None:
     for url in twins.values():
         engine = get_engine(url)
-        chunks = exports.iter_csv("users", engine=engine, chunk_rows=2)
+        chunks = files.iter_csv("users", engine=engine, chunk_rows=2)
         assert next(chunks).startswith("email,") and next(chunks)
         chunks.close()  # a download cancelled half way
-        assert exports.write_csv(io.BytesIO(), "users", engine=engine) == len(EDGE_TEXTS)
+        assert files.write_csv(io.BytesIO(), "users", engine=engine) == len(EDGE_TEXTS)
 
 
 def test_the_cell_rule_in_sql_knows_every_whitespace() -> None:
     # _guard_sql trims what str.lstrip() trims: every whitespace character lies below U+3001.
     spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()}
     assert max(map(ord, spaces)) <= 0x3000
-    assert spaces == set(exports._SPACES)
-    assert not any(65 <= ord(c) <= 126 for c in spaces | exports.FORMULA_TRIGGERS)
+    assert spaces == set(cells._SPACES)
+    assert not any(65 <= ord(c) <= 126 for c in spaces | cells.FORMULA_TRIGGERS)
 
 
 # --- DataFrames ----------------------------------------------------------------------------
@@ -944,9 +943,9 @@ def test_the_cell_rule_in_sql_knows_every_whitespace() -> None:
 
 def test_dataframe_users_needs_a_limit(world: World) -> None:
     with pytest.raises(ValueError, match="limit"):
-        exports.dataframe("users", engine=world.engine)
-    df = exports.dataframe("users", engine=world.engine, limit=10)
-    assert tuple(df.columns) == exports.USERS_COLUMNS and len(df) == 10
+        frames.dataframe("users", engine=world.engine)
+    df = frames.dataframe("users", engine=world.engine, limit=10)
+    assert tuple(df.columns) == registry.USERS_COLUMNS and len(df) == 10
     assert pd.api.types.is_integer_dtype(df["app_passwords"])
     assert all(is_safe(v) for col in ("email", "display_name", "brand") for v in df[col])
     assert list(df["email"]) == [r[0] for r in read_rows(export_text(world, "users"))[1:11]]
@@ -954,8 +953,8 @@ def test_dataframe_users_needs_a_limit(world: World) -> None:
 
 @pytest.mark.parametrize("by", ["brand", "domain", "month"])
 def test_dataframe_adoption(world: World, by: str) -> None:
-    df = exports.dataframe("adoption", engine=world.engine, by=by)
-    assert tuple(df.columns) == exports.columns_for("adoption", by)
+    df = frames.dataframe("adoption", engine=world.engine, by=by)
+    assert tuple(df.columns) == registry.columns_for("adoption", by)
     assert len(df) == expected_rows(world, "adoption", by)
     text_cols = df.select_dtypes(include=["object", "str"]).columns
     assert all(is_safe(v) for c in text_cols for v in df[c] if isinstance(v, str))
@@ -964,11 +963,11 @@ def test_dataframe_adoption(world: World, by: str) -> None:
 
 
 def test_dataframe_audit(world: World) -> None:
-    df = exports.dataframe("audit", engine=world.engine, limit=5)
-    assert tuple(df.columns) == exports.AUDIT_COLUMNS and len(df) == 5
-    assert list(df["reason"]) == [exports.safe_cell(a["reason"]) for a in world.audit[:5]]
+    df = frames.dataframe("audit", engine=world.engine, limit=5)
+    assert tuple(df.columns) == registry.AUDIT_COLUMNS and len(df) == 5
+    assert list(df["reason"]) == [cells.safe_cell(a["reason"]) for a in world.audit[:5]]
     assert df["after"].iloc[0] == '{"enrolled":false}'
-    assert len(exports.dataframe("audit", engine=world.engine)) == len(world.audit)
+    assert len(frames.dataframe("audit", engine=world.engine)) == len(world.audit)
 
 
 def _cli_csv(rows: list[dict], fields: list[str]) -> list[list[str]]:
@@ -986,7 +985,7 @@ def test_labels_through_the_command_line_csv(world: World) -> None:
     with session_scope(world.engine) as s:
         labels = [x for x in s.scalars(select(AppPassword.label)) if "\r" not in x]
     rows = _cli_csv([{"label": label, "n": -3} for label in labels], ["label", "n"])
-    assert sorted(r[0] for r in rows) == sorted(exports.safe_cell(label) for label in labels)
+    assert sorted(r[0] for r in rows) == sorted(cells.safe_cell(label) for label in labels)
     escaped = {p for p in PAYLOADS if p in labels}
     assert len(escaped) > 10 and {"'" + p for p in escaped} <= {r[0] for r in rows}
     assert all(is_safe(r[0]) for r in rows) and {r[1] for r in rows} == {"-3"}

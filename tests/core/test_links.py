@@ -12,7 +12,7 @@ from core.access.permissions import Actor
 from core.platform.audit import AuditFilter
 from core.platform.errors import PermissionDenied
 from core.reporting import links
-from core.reporting.queries import UserSearch
+from core.reporting.search_query import UserSearch
 
 ANA = Actor(name="ana", role="analyst")
 

@@ -12,16 +12,14 @@ from sqlalchemy import func, select
 
 from core.access.permissions import Actor
 from core.mailboxes import app_passwords, mailbox_login, twofa, users
+from core.mailboxes.effective_brand import effective_brand, join_effective_brand
+from core.mailboxes.state import TWOFA_STATES, twofa_state, twofa_state_is, twofa_state_sql
 from core.platform.db import session_scope
 from core.platform.errors import BadInput, PermissionDenied, Refused
 from core.platform.models import AppPassword, AuditEvent, Notification, SecurityEvent, User
-from core.reporting.queries import (
-    AdoptionFilter,
-    UserSearch,
-    adoption_by_brand,
-    adoption_by_domain,
-    search_users,
-)
+from core.reporting.adoption import AdoptionFilter, adoption_by_brand, adoption_by_domain
+from core.reporting.search import search_users
+from core.reporting.search_query import UserSearch
 from tests.factories import PASSWORD, make_app_password, make_brand, make_domain, make_user, setup_basic
 
 SUPPORT = Actor(name="support", role="support")
@@ -35,11 +33,37 @@ def test_effective_brand_is_user_then_domain_then_company(engine):
         u1 = make_user(s, plain, "a")
         u2 = make_user(s, own, "b")
         u3 = make_user(s, own, "c", brand=user_b)
-        got = [users.effective_brand(s, u).name for u in (u1, u2, u3)]
+        got = [effective_brand(s, u).name for u in (u1, u2, u3)]
     assert got == ["C", "D", "U"]
     with session_scope(engine) as s:
         rows = {r["brand"]: r["users"] for r in adoption_by_brand(s)}
     assert rows == {"C": 1, "D": 1, "U": 1}
+
+
+def test_twofa_state_in_sql_and_python_agrees_with_the_rule(engine):
+    """on / dormant / off as the SQL column, the SQL filter and the Python function give it,
+    against the rule written out: enrolled, and the effective brand allows 2FA."""
+    with session_scope(engine, write=True) as s:
+        allows, forbids = make_brand(s, "Allows", allow_2fa=True), make_brand(s, "Forbids")
+        d = make_domain(s, allows, "mixed.example.com")
+        made = {
+            make_user(s, d, "on", twofa=True).email: ("on", "company"),
+            make_user(s, d, "off").email: ("off", "company"),
+            make_user(s, d, "dormant", twofa=True, brand=forbids).email: ("dormant", "user"),
+            make_user(s, d, "off2", brand=forbids).email: ("off", "user"),
+        }
+    want = {email: state for email, (state, _source) in made.items()}
+    with session_scope(engine) as s:
+        users_and_brand = join_effective_brand(select(User.email, twofa_state_sql()).select_from(User))
+        assert dict(s.execute(users_and_brand).all()) == want
+        for state in TWOFA_STATES:
+            got = set(s.scalars(users_and_brand.with_only_columns(User.email).where(twofa_state_is(state))))
+            assert got == {email for email, w in want.items() if w == state}, state
+        for email, (state, source) in made.items():
+            u = users.get_user(s, email)
+            assert twofa_state(u.totp_enrolled_at is not None, effective_brand(s, u).allow_2fa) == state
+            detail = users.user_detail(s, email)
+            assert (detail["twofa"], detail["brand_source"]) == (state, source)
 
 
 def test_reset_removes_secret_and_writes_audit_notification_event_together(engine):
@@ -276,7 +300,7 @@ def test_adoption_matches_an_independent_count(engine):
         for u in s.scalars(select(User)):
             if u.status != "active":
                 continue
-            b = users.effective_brand(s, u)
+            b = effective_brand(s, u)
             live = s.scalar(
                 select(func.count()).where(AppPassword.user_id == u.id, AppPassword.revoked_at.is_(None))
             )

@@ -20,7 +20,8 @@ from core.platform.crypto import verify_password
 from core.platform.db import session_scope
 from core.platform.errors import BadInput, PermissionDenied
 from core.platform.models import RESET_REASONS, AuditEvent, Brand, Domain, Operator, User
-from core.reporting import exports, reports
+from core.reporting import history
+from core.reporting.exports import files, frames
 from tests.factories import make_user, operator_actor, setup_basic
 
 EMAIL = "lost@alpha.example.com"
@@ -178,12 +179,12 @@ def test_the_impact_counts_a_switch_that_means_nothing_as_off(engine, world):
 
 
 def test_the_month_report_has_its_default_window_everywhere(engine, world):
-    assert reports.DEFAULT_MONTHS == 24
+    assert history.DEFAULT_MONTHS == 24
     with session_scope(engine) as s:
-        assert len(reports.adoption_by_month(s, brand=world["on"])) == reports.DEFAULT_MONTHS
-        per_brand = reports.adoption_by_month_per_brand(s)
-    assert len(per_brand) == 2 * reports.DEFAULT_MONTHS
-    frame = exports.dataframe("adoption", engine=engine, by="month", brand=world["on"])
-    assert len(frame) == reports.DEFAULT_MONTHS
-    csv = "".join(exports.iter_csv("adoption", engine=engine, by="month"))
-    assert len(csv.splitlines()) == 1 + 2 * reports.DEFAULT_MONTHS
+        assert len(history.adoption_by_month(s, brand=world["on"])) == history.DEFAULT_MONTHS
+        per_brand = history.adoption_by_month_per_brand(s)
+    assert len(per_brand) == 2 * history.DEFAULT_MONTHS
+    frame = frames.dataframe("adoption", engine=engine, by="month", brand=world["on"])
+    assert len(frame) == history.DEFAULT_MONTHS
+    csv = "".join(files.iter_csv("adoption", engine=engine, by="month"))
+    assert len(csv.splitlines()) == 1 + 2 * history.DEFAULT_MONTHS

@@ -1,4 +1,4 @@
-"""core.reporting.reports against a real SQLite file and a real PostgreSQL database.
+"""core.reporting.history, at_risk and overview against a real SQLite file and a real PostgreSQL database.
 
 Every figure is checked against a count made in Python from the rows the test inserted.
 PostgreSQL runs in a database of its own (created and dropped here); it is skipped with the
@@ -25,7 +25,7 @@ from core.platform.db import get_engine, session_scope, upgrade_schema
 from core.platform.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, utcnow
 
 # tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
-from core.reporting import reports
+from core.reporting import at_risk, history, overview
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KIND_COL = {
@@ -271,24 +271,24 @@ def window_keys(now: datetime, months: int) -> list[str]:
 
 def test_month_rows_match_the_events_all_brands(world: World) -> None:
     with session_scope(world.engine) as s:
-        rows = reports.adoption_by_month(s)
+        rows = history.adoption_by_month(s)
     keys = window_keys(world.now, 24)
     assert [r["month"] for r in rows] == keys
     assert rows == expected_months(world, None, keys)
-    assert all(tuple(r) == reports.MONTH_FIELDS for r in rows)
+    assert all(tuple(r) == history.MONTH_FIELDS for r in rows)
 
 
 @pytest.mark.parametrize("brand", ["Alpha", "Beta", "Gamma", "Delta"])
 def test_month_rows_match_the_events_per_brand(world: World, brand: str) -> None:
     with session_scope(world.engine) as s:
-        rows = reports.adoption_by_month(s, brand=brand.upper(), months=36)
+        rows = history.adoption_by_month(s, brand=brand.upper(), months=36)
     assert rows == expected_months(world, brand, window_keys(world.now, 36))
 
 
 def test_month_totals_count_history_before_the_window(world: World) -> None:
     # a 3-month window still starts from everything before it
     with session_scope(world.engine) as s:
-        rows = reports.adoption_by_month(s, months=3)
+        rows = history.adoption_by_month(s, months=3)
     assert rows == expected_months(world, None, window_keys(world.now, 3))
     older = [e for e in world.events if month_key(e[0]) < rows[0]["month"]]
     assert older, "the data must have events before the window"
@@ -296,8 +296,8 @@ def test_month_totals_count_history_before_the_window(world: World) -> None:
 
 def test_month_per_brand_sums_to_all(world: World) -> None:
     with session_scope(world.engine) as s:
-        per_brand = reports.adoption_by_month_per_brand(s, months=12)
-        all_rows = reports.adoption_by_month(s, months=12)
+        per_brand = history.adoption_by_month_per_brand(s, months=12)
+        all_rows = history.adoption_by_month(s, months=12)
     keys = window_keys(world.now, 12)
     assert {r["brand"] for r in per_brand} == set(world.brands)
     assert len(per_brand) == 12 * len(world.brands)
@@ -305,13 +305,13 @@ def test_month_per_brand_sums_to_all(world: World) -> None:
         assert [r for r in per_brand if r["brand"] == brand] == expected_months(world, brand, keys)
     for row in all_rows:
         same = [r for r in per_brand if r["month"] == row["month"]]
-        for col in reports.MONTH_FIELDS[2:]:
+        for col in history.MONTH_FIELDS[2:]:
             assert sum(r[col] for r in same) == row[col]
 
 
 def test_mover_past_stays_with_the_old_brand(world: World) -> None:
     with session_scope(world.engine) as s:
-        beta = reports.adoption_by_month(s, brand="Beta")
+        beta = history.adoption_by_month(s, brand="Beta")
     beta_events = [e for e in world.events if e[1] == "Beta" and e[2] == "2fa_enrolled"]
     assert sum(r["enrolments"] for r in beta) == sum(
         1 for e in beta_events if month_key(e[0]) >= beta[0]["month"]
@@ -321,13 +321,13 @@ def test_mover_past_stays_with_the_old_brand(world: World) -> None:
 def test_month_until_and_empty_months(world: World) -> None:
     until = world.now - timedelta(days=400)
     with session_scope(world.engine) as s:
-        rows = reports.adoption_by_month(s, months=6, until=until)
+        rows = history.adoption_by_month(s, months=6, until=until)
     assert rows == expected_months(world, None, window_keys(until, 6))
 
 
 def test_month_rejects_a_bad_window(world: World) -> None:
     with session_scope(world.engine) as s, pytest.raises(ValueError, match="months"):
-        reports.adoption_by_month(s, months=0)
+        history.adoption_by_month(s, months=0)
 
 
 def test_reset_today_does_not_rewrite_last_month(empty_db: str) -> None:
@@ -350,7 +350,7 @@ def test_reset_today_does_not_rewrite_last_month(empty_db: str) -> None:
         s.add(SecurityEvent(user_id=u.id, brand_id=b.id, kind="2fa_enrolled", at=two_months_ago))
         uid, bid = u.id, b.id
     with session_scope(engine) as s:
-        before = reports.adoption_by_month(s, brand="Alpha", months=4)
+        before = history.adoption_by_month(s, brand="Alpha", months=4)
     assert [r["users_2fa_end"] for r in before] == [0, 1, 1, 1]
 
     # support resets the lost phone today: the secret goes, the event is written
@@ -358,8 +358,8 @@ def test_reset_today_does_not_rewrite_last_month(empty_db: str) -> None:
         s.execute(update(User).where(User.id == uid).values(totp_enrolled_at=None, totp_secret=None))
         s.add(SecurityEvent(user_id=uid, brand_id=bid, kind="2fa_reset", at=utcnow()))
     with session_scope(engine) as s:
-        after = reports.adoption_by_month(s, brand="Alpha", months=4)
-        everyone = reports.adoption_by_month(s, months=4)
+        after = history.adoption_by_month(s, brand="Alpha", months=4)
+        everyone = history.adoption_by_month(s, months=4)
     assert after[:-1] == before[:-1]  # last month's users_2fa_end unchanged by the reset
     assert after[-2]["users_2fa_end"] == 1
     assert after[-1]["resets"] == 1
@@ -374,19 +374,19 @@ def test_reset_today_does_not_rewrite_last_month(empty_db: str) -> None:
         s.flush()
         s.execute(update(User).where(User.id == uid).values(brand_id=b2.id))
     with session_scope(engine) as s:
-        assert reports.adoption_by_month(s, brand="Alpha", months=4) == after
-        assert all(r["users_2fa_end"] == 0 for r in reports.adoption_by_month(s, brand="Beta", months=4))
+        assert history.adoption_by_month(s, brand="Alpha", months=4) == after
+        assert all(r["users_2fa_end"] == 0 for r in history.adoption_by_month(s, brand="Beta", months=4))
         s.execute(delete(SecurityEvent))
 
 
 def test_month_report_of_an_empty_database(empty_db: str) -> None:
     with session_scope(get_engine(empty_db)) as s:
-        rows = reports.adoption_by_month(s, months=5)
-        assert reports.adoption_by_month_per_brand(s, months=5) == []
-        assert reports.at_risk_counts(s) == dict.fromkeys(reports.AT_RISK_KEYS, 0)
-        ov = reports.overview(s)
+        rows = history.adoption_by_month(s, months=5)
+        assert history.adoption_by_month_per_brand(s, months=5) == []
+        assert at_risk.at_risk_counts(s) == dict.fromkeys(at_risk.AT_RISK_KEYS, 0)
+        ov = overview.overview(s)
     assert len(rows) == 5
-    assert all(r[c] == 0 for r in rows for c in reports.MONTH_FIELDS[2:])
+    assert all(r[c] == 0 for r in rows for c in history.MONTH_FIELDS[2:])
     assert ov["users"] == 0 and ov["new_users_30d"] == 0 and ov["users_2fa_change_30d"] == 0
 
 
@@ -420,9 +420,9 @@ def expected_at_risk(w: World, brand: str | None = None) -> dict[str, list]:
 def test_at_risk_lists_and_counts(world: World, brand: str | None) -> None:
     exp = expected_at_risk(world, brand)
     with session_scope(world.engine) as s:
-        lists = reports.at_risk(s, brand=brand, limit=1000)
-        counts = reports.at_risk_counts(s, brand=brand)
-    assert set(lists) == set(reports.AT_RISK_KEYS) == set(counts)
+        lists = at_risk.at_risk(s, brand=brand, limit=1000)
+        counts = at_risk.at_risk_counts(s, brand=brand)
+    assert set(lists) == set(at_risk.AT_RISK_KEYS) == set(counts)
     assert [r["email"] for r in lists["app_passwords_no_2fa"]] == exp["app_passwords_no_2fa"]
     assert (
         sorted((r["email"], r["label"]) for r in lists["app_passwords_unused_90d"])
@@ -437,7 +437,7 @@ def test_at_risk_lists_and_counts(world: World, brand: str | None) -> None:
 def test_at_risk_rows_carry_brand_and_dates(world: World) -> None:
     by_email = {u["email"]: u for u in world.users}
     with session_scope(world.engine) as s:
-        lists = reports.at_risk(s, limit=1000)
+        lists = at_risk.at_risk(s, limit=1000)
     for r in lists["app_passwords_no_2fa"]:
         u = by_email[r["email"]]
         live = [a for a in u["aps"] if a["revoked"] is None]
@@ -458,9 +458,9 @@ def test_at_risk_rows_carry_brand_and_dates(world: World) -> None:
 
 def test_at_risk_limit(world: World) -> None:
     with session_scope(world.engine) as s:
-        lists = reports.at_risk(s, limit=2)
-        full = reports.at_risk(s, limit=1000)
-    for key in reports.AT_RISK_KEYS:
+        lists = at_risk.at_risk(s, limit=2)
+        full = at_risk.at_risk(s, limit=1000)
+    for key in at_risk.AT_RISK_KEYS:
         assert lists[key] == full[key][:2]
 
 
@@ -472,7 +472,7 @@ def test_at_risk_limit(world: World) -> None:
 )
 def test_overview_matches_the_rows(world: World, brand: str | None, status: str) -> None:
     with session_scope(world.engine) as s:
-        ov = reports.overview(s, brand=brand, status=status)
+        ov = overview.overview(s, brand=brand, status=status)
     since = ov["since"]
     want = (brand or "").capitalize() or None
     users = [

@@ -14,10 +14,12 @@ import random
 import pytest
 from sqlalchemy import select
 
+from core.mailboxes.state import twofa_state
 from core.platform.db import session_scope
 from core.platform.models import User
 from core.reporting import search_index
-from core.reporting.queries import UserSearch, search_users, twofa_state
+from core.reporting.search import search_users
+from core.reporting.search_query import UserSearch
 from tests.factories import make_app_password, make_brand, make_domain, make_user
 
 FIRST = ["anna", "bob", "natalie", "leslie", "julie", "kat-rin", "o_neil", "x+tag", "zoë"]

@@ -350,7 +350,8 @@ def test_bad_sizes_are_refused_before_anything_is_written(engine):
 
 def test_seeded_mailboxes_are_found_by_fragment(seeded):
     """The load rebuilds the search index once: every mailbox is findable by a fragment."""
-    from core.reporting.queries import UserSearch, search_users
+    from core.reporting.search import search_users
+    from core.reporting.search_query import UserSearch
 
     engine, _summary = seeded
     with session_scope(engine) as s:

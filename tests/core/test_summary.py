@@ -28,7 +28,7 @@ from core.platform.models import (
     UserGroupCount,
     utcnow,
 )
-from core.reporting import queries, reports, running_counts
+from core.reporting import adoption, history, running_counts
 from tests.factories import make_app_password, make_brand, make_domain, make_user, operator_actor
 
 
@@ -61,9 +61,9 @@ def python_adoption(engine) -> dict[str, tuple[int, int, int, int]]:
 def kept_adoption(engine) -> dict[str, tuple[int, int, int, int]]:
     with session_scope(engine) as s:
         out = {}
-        for name in queries.brand_names(s):
+        for name in adoption.brand_names(s):
             brand_id = s.execute(select(Brand.id).where(Brand.name == name)).scalar_one()
-            users, enrolled, ap, ap_users = queries.brand_counts(s, brand_id)
+            users, enrolled, ap, ap_users = adoption.brand_counts(s, brand_id)
             if users:
                 out[name] = (users, enrolled, ap_users, ap)
     return out
@@ -181,7 +181,7 @@ def test_deleting_users_and_events(world):
         s.execute(delete(SecurityEvent))
     assert_in_step(engine)
     with session_scope(engine) as s:
-        assert all(r["enrolments"] == 0 for r in reports.adoption_by_month(s, months=3))
+        assert all(r["enrolments"] == 0 for r in history.adoption_by_month(s, months=3))
 
 
 def test_a_random_mix_of_writes_stays_in_step(world):
@@ -269,7 +269,7 @@ def test_concurrent_first_app_passwords_count_the_user_once(pg_url):
     assert not errors
     assert_in_step(engine)
     with session_scope(engine) as s:
-        assert queries.brand_counts(s, brand_id)[2:] == (2, 1)  # two app passwords, one user
+        assert adoption.brand_counts(s, brand_id)[2:] == (2, 1)  # two app passwords, one user
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -308,4 +308,4 @@ def test_upgrading_a_database_with_data_counts_what_is_there(backend, tmp_path, 
     upgrade_schema(url)  # 0003: counts what is there, then keeps counting
     assert_in_step(engine)
     with session_scope(engine) as s:
-        assert queries.brand_counts(s, 1) == (2, 1, 1, 1)
+        assert adoption.brand_counts(s, 1) == (2, 1, 1, 1)

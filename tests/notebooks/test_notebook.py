@@ -18,7 +18,7 @@ import pytest
 from nbclient import NotebookClient
 
 from core.platform.db import get_engine, session_scope, upgrade_schema
-from core.reporting.queries import adoption_by_brand, adoption_totals
+from core.reporting.adoption import adoption_by_brand, adoption_totals
 from core.demo.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ from sqlalchemy.engine import make_url
 
 from core.platform.db import alembic_config, get_engine, session_scope, upgrade_schema
 from core.reporting import running_counts
-from core.reporting.queries import UserSearch, search_users
+from core.reporting.search import search_users
+from core.reporting.search_query import UserSearch
 from tests.conftest import TABLES, pg_admin_url
 from tests.factories import make_app_password, make_brand, make_domain, make_user
 

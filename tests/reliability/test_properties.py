@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from core.access.permissions import Actor
 from core.brands import switches
 from core.mailboxes import app_passwords, mailbox_login, twofa
-from core.mailboxes.users import effective_brand
+from core.mailboxes.effective_brand import effective_brand
 from core.platform.db import get_engine, session_scope, upgrade_schema
 from core.platform.errors import CoreError
 from core.platform.models import AppPassword, User
-from core.reporting.queries import adoption_by_brand
+from core.reporting.adoption import adoption_by_brand
 from tests.conftest import _truncate
 from tests.factories import PASSWORD, make_brand, make_domain, make_user, operator_actor
 

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from core.access.permissions import Actor
 from core.platform.db import session_scope
 from core.platform.models import Domain, User
-from core.reporting import exports, links
-from core.reporting.exports import FORMULA_TRIGGERS
+from core.reporting import links
+from core.reporting.exports import files
+from core.reporting.exports.cells import FORMULA_TRIGGERS
 from tests.core.test_exports import new_database
 from tests.factories import make_brand, make_domain, make_user
 from tests.web.test_server import ROOT, Client, Server, _start, fresh_operator, sign_in
@@ -119,7 +120,7 @@ def test_users_export_is_streamed_as_the_export_writes_it(dl_server):
     assert response.headers.get("transfer-encoding") == "chunked"
     assert "content-length" not in response.headers
     body = b"".join(response.iter_content(chunk_size=None))
-    chunks = exports.iter_csv("users", engine=dl_server.engine, search=wanted.search(), bom=True)
+    chunks = files.iter_csv("users", engine=dl_server.engine, search=wanted.search(), bom=True)
     assert body == "".join(chunks).encode("utf-8")  # the same iterator, byte for byte
     assert body.startswith(b"\xef\xbb\xbfemail,display_name,") and body.endswith(b"\r\n")
     assert body.count(b"\r\n") == 121
