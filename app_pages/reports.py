@@ -9,8 +9,6 @@ and capped in the page — the full files are on the command line.
 
 from __future__ import annotations
 
-from itertools import islice
-
 import pandas as pd
 import streamlit as st
 
@@ -42,11 +40,7 @@ def _month_file(url: str) -> bytes:
 
 def capped_csv(url: str, kind: str, **options) -> bytes:
     """The header and at most CAP rows of a streamed report (the whole file: the CLI)."""
-    chunks = iter_csv(kind, engine=_ui.engine(url), chunk_rows=CAP, **options)
-    try:
-        return "".join(islice(chunks, 2)).encode("utf-8")
-    finally:
-        chunks.close()  # ends the server-side cursor
+    return "".join(iter_csv(kind, engine=_ui.engine(url), limit=CAP, **options)).encode("utf-8")
 
 
 def report(title: str, what: str, df: pd.DataFrame, total: int, data, file_name: str, key: str) -> None:

@@ -749,6 +749,17 @@ def test_streams_in_chunks(world: World) -> None:
     assert "".join(chunks) == export_text(world, "users")
 
 
+@pytest.mark.parametrize("kind, kw", [("users", {}), ("audit", {}), ("adoption", {"by": "domain"})])
+def test_a_limit_keeps_the_header_and_the_first_rows(world: World, kind: str, kw: dict) -> None:
+    whole = export_text(world, kind, **kw)
+    rows = read_rows(whole)
+    assert len(rows) > 4  # more rows than the largest limit below
+    for limit in (0, 1, 3):
+        text = "".join(files.iter_csv(kind, engine=world.engine, limit=limit, chunk_rows=2, **kw))
+        assert whole.startswith(text)
+        assert read_rows(text) == rows[: limit + 1]
+
+
 # --- the same bytes on both engines --------------------------------------------------------
 
 # Cells that take every branch of the users export: the cell rule (SQL) and the quoting

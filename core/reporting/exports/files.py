@@ -20,22 +20,25 @@ from core.reporting.exports.registry import Report, adoption_rows
 from core.reporting.exports.streams import audit_chunks, users_chunks
 
 
-def _chunks(report: Report, *, engine: Engine, bom: bool, chunk_rows: int) -> Iterator[tuple[str, int]]:
-    """(text, rows in it) chunks of a CSV report, header first."""
+def _chunks(
+    report: Report, *, engine: Engine, bom: bool, chunk_rows: int, limit: int | None = None
+) -> Iterator[tuple[str, int]]:
+    """(text, rows in it) chunks of a CSV report, header first; at most ``limit`` rows."""
     columns = report.columns
     chunk_rows = max(1, int(chunk_rows))
+    limit = None if limit is None else max(0, int(limit))
     # The header: the bare column names (fixed identifiers, nothing to quote or guard).
     yield ("\ufeff" if bom else "") + ",".join(columns) + "\r\n", 0
 
     if report.kind == "adoption":
-        rows = adoption_rows(report, engine)
+        rows = adoption_rows(report, engine)[:limit]
         for start in range(0, len(rows), chunk_rows):
             part = rows[start : start + chunk_rows]
             yield "".join(csv_line(r.get(c) for c in columns) for r in part), len(part)
     elif report.kind == "users":
-        yield from users_chunks(engine, report.search, chunk_rows)
+        yield from users_chunks(engine, report.search, chunk_rows, limit)
     else:
-        yield from audit_chunks(engine, report.audit_filter, chunk_rows)
+        yield from audit_chunks(engine, report.audit_filter, chunk_rows, limit)
 
 
 def iter_csv(
@@ -44,12 +47,14 @@ def iter_csv(
     engine: Engine,
     bom: bool = False,
     chunk_rows: int = 5000,
+    limit: int | None = None,
     **filters: Any,
 ) -> Iterator[str]:
     """A CSV report as text chunks: the header (after the BOM when ``bom``), then up to
-    ``chunk_rows`` rows a chunk. ``kind`` and ``filters`` name the report
+    ``chunk_rows`` rows a chunk, and at most ``limit`` rows in all when given (a preview:
+    the database stops there). ``kind`` and ``filters`` name the report
     (``registry.Report``); the columns are the registry's ``*_COLUMNS`` constants."""
-    chunks = _chunks(Report(kind, **filters), engine=engine, bom=bom, chunk_rows=chunk_rows)
+    chunks = _chunks(Report(kind, **filters), engine=engine, bom=bom, chunk_rows=chunk_rows, limit=limit)
     for text, _n in chunks:
         yield text
 

@@ -42,9 +42,9 @@ from core.reporting.exports.registry import audit_cells
 from core.reporting.search_query import UserSearch, user_search_query
 
 
-def _users_select(engine: Engine, search: UserSearch | None) -> Select:
+def _users_select(engine: Engine, search: UserSearch | None, limit: int | None) -> Select:
     """The user search with the export's columns, in the order the mailboxes were created,
-    the text cells' starts already through the cell rule.
+    the text cells' starts already through the cell rule; the first ``limit`` of them when given.
 
     Creation order (the primary key) reads the table front to back; address order walks
     the email index and fetches each row from wherever it lies, four times slower at a
@@ -72,15 +72,18 @@ def _users_select(engine: Engine, search: UserSearch | None) -> Select:
         first_code = func.unicode
         time_cols = [type_coerce(c, String) for c in times]
     texts = (u.c.email, u.c.display_name, u.c.brand, u.c.domain, u.c.status)
-    return (
+    stmt = (
         select(*(guard_sql(c, first_code) for c in texts), u.c.twofa, app_passwords, *time_cols)
         .select_from(u)
         .outerjoin(live, live.c.user_id == u.c.id)
         .order_by(u.c.id)
     )
+    return stmt if limit is None else stmt.limit(limit)
 
 
-def users_chunks(engine: Engine, search: UserSearch | None, chunk_rows: int) -> Iterator[tuple[str, int]]:
+def users_chunks(
+    engine: Engine, search: UserSearch | None, chunk_rows: int, limit: int | None
+) -> Iterator[tuple[str, int]]:
     """(text, rows in it) chunks of the users export, without the header.
 
     The rows stream through the driver's own cursor: PostgreSQL sends them in chunks as it
@@ -90,7 +93,7 @@ def users_chunks(engine: Engine, search: UserSearch | None, chunk_rows: int) -> 
     whole (``_lines_plain``); the lines of a chunk that fails it are checked one by one, and
     those that fail are made again by ``_users_line``.
     """
-    stmt = _users_select(engine, search)
+    stmt = _users_select(engine, search, limit)
     with engine.connect() as conn:
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
         params: Any = compiled.construct_params()
@@ -184,11 +187,13 @@ def _sqlite_time(v: str | None) -> str:
 
 
 def audit_chunks(
-    engine: Engine, audit_filter: AuditFilter | None, chunk_rows: int
+    engine: Engine, audit_filter: AuditFilter | None, chunk_rows: int, limit: int | None
 ) -> Iterator[tuple[str, int]]:
     """(text, rows in it) chunks of the audit log, newest first, through a server-side cursor."""
+    stmt = audit_query(audit_filter)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     with engine.connect() as conn:
-        stmt = audit_query(audit_filter)
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
         for part in result.partitions(chunk_rows):
             yield "".join(csv_line(audit_cells(r)) for r in part), len(part)
