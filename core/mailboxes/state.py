@@ -6,7 +6,8 @@ comes back); **off** when not enrolled. An app password: **revoked** once revoke
 **active** when the brand allows app passwords and **suspended** when it does not.
 
 Each rule is written here in Python (one mailbox), in SQL (one row a user, the effective
-brand joined as ``Brand``) and as counts (groups of enrolled users under one brand).
+brand joined as ``Brand``) and as counts (groups of enrolled users, or of live app passwords,
+under one brand).
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def enrolled_on_sql(enrolled: ColumnElement[int], allow_2fa: ColumnElement[bool]
 def enrolled_dormant_sql(enrolled: ColumnElement[int], allow_2fa: ColumnElement[bool]) -> ColumnElement[int]:
     """SQL: how many of ``enrolled`` users are dormant (their brand's ``allow_2fa``)."""
     return case((allow_2fa.is_(True), 0), else_=enrolled)
+
+
+def active_count(live: int, allow_app_passwords: bool) -> int:
+    """How many of ``live`` app passwords (or their users) under one brand are active."""
+    return live if allow_app_passwords else 0
+
+
+def active_count_sql(
+    live: ColumnElement[int], allow_app_passwords: ColumnElement[bool]
+) -> ColumnElement[int]:
+    """SQL: how many of ``live`` app passwords (or their users) are active (their brand's switch)."""
+    return case((allow_app_passwords.is_(True), live), else_=0)
 
 
 def app_password_state(revoked: bool, allow_app_passwords: bool) -> AppPasswordState:

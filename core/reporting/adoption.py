@@ -13,12 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from core.mailboxes.effective_brand import domain_brand_id, effective_brand_id, join_owners
-from core.mailboxes.state import enrolled_dormant_sql, enrolled_on_sql, enrolled_split
+from core.mailboxes.state import (
+    active_count,
+    active_count_sql,
+    enrolled_dormant_sql,
+    enrolled_on_sql,
+    enrolled_split,
+)
 from core.platform.models import Brand, Company, Domain, UserGroupCount
 
 # The figures of one row, per brand and per domain alike.
@@ -121,7 +127,7 @@ def _adoption_row(
     on, dormant = enrolled_split(int(enrolled), a2)
     return {
         "brand": brand,
-        **_figures(users, on, dormant, ap_users if aap else 0, ap_count if aap else 0),
+        **_figures(users, on, dormant, active_count(int(ap_users), aap), active_count(int(ap_count), aap)),
         "allow_2fa": bool(a2),
         "allow_user_disable_2fa": bool(aud),
         "allow_app_passwords": bool(aap),
@@ -139,7 +145,6 @@ def adoption_by_domain(session: Session, filters: AdoptionFilter | None = None) 
     g = _group_counts(f.status)
     eff_brand = aliased(Brand)
     dom_brand = aliased(Brand)
-    allowed = eff_brand.allow_app_passwords.is_(True)
     stmt = (
         join_owners(
             select(
@@ -149,8 +154,8 @@ def adoption_by_domain(session: Session, filters: AdoptionFilter | None = None) 
                 func.sum(g.c.users),
                 func.sum(enrolled_on_sql(g.c.enrolled, eff_brand.allow_2fa)),
                 func.sum(enrolled_dormant_sql(g.c.enrolled, eff_brand.allow_2fa)),
-                func.sum(case((allowed, g.c.ap_users), else_=0)),
-                func.sum(case((allowed, g.c.ap_count), else_=0)),
+                func.sum(active_count_sql(g.c.ap_users, eff_brand.allow_app_passwords)),
+                func.sum(active_count_sql(g.c.ap_count, eff_brand.allow_app_passwords)),
             ).select_from(g),
             g.c.domain_id,
         )
