@@ -663,7 +663,7 @@ def _mailboxes(
                 }
             )
 
-        # App passwords: at most the cap of live ones, labels unique per user, a few revoked.
+        # App passwords: at most MAX_PER_USER live ones, labels unique per user, a few revoked.
         has = rand(n) < app_rate[brand]
         y = rand(n)
         live = np.minimum(1 + (y >= 0.5) + (y >= 0.78) + (y >= 0.92), MAX_PER_USER)
