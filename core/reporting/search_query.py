@@ -81,7 +81,7 @@ def user_search_query(search: UserSearch, *, keys_only: bool = False) -> Select:
     only when a filter reads them. Every user has exactly one domain, every domain one
     company and every company a brand (NOT NULL foreign keys), so those joins never drop
     a row: both forms match the same users. The keys form lets PostgreSQL rank a few
-    thousand candidates without three index lookups per candidate (see search_users).
+    thousand candidates without three index lookups per candidate (see ``core.reporting.search``).
     """
     live_ap = (
         select(func.count())
