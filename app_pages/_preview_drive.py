@@ -15,6 +15,7 @@ from app_pages import _reads, _ui
 from core.access.permissions import Actor
 from core.brands import preview_mailbox
 from core.platform.errors import CoreError
+from core.platform.totp import STEP_SECONDS
 
 
 def current(name: str) -> dict | None:
@@ -54,7 +55,7 @@ def show(url: str, actor: Actor, name: str, drive: dict | None) -> None:
         st.caption(
             f"Driving {_ui.code(demo.address)}, the {preview_mailbox.NOT_A_CUSTOMER} of {_ui.plain(name)}. "
             f"Its current code is **{preview_mailbox.current_code(demo)}** (it changes every "
-            "30 seconds). Codes are checked as at a webmail login, against this mailbox only: "
+            f"{STEP_SECONDS} seconds). Codes are checked as at a webmail login, against this mailbox only: "
             "no customer's sign-in is touched."
         )
         with st.form("branding_drive_form", border=False, enter_to_submit=True):
