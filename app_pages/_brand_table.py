@@ -26,7 +26,7 @@ def _select(shown: list[str]) -> None:
 
 
 def show(rows: list[dict]) -> None:
-    """ "Find a brand", the brands that match, and how many of all they are."""
+    """The "Find a brand" box, the brands that match, and how many of all they are."""
     find = st.text_input("Find a brand", key="brands_find", placeholder="any part of the name")
     table = pd.DataFrame(rows)
     if find.strip():

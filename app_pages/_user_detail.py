@@ -68,7 +68,7 @@ def _summary(d: dict) -> None:
 
 
 def _reset_button(actor: Actor, d: dict) -> None:
-    """ "Disable 2FA…": needs a role that may, and an enrolment to remove."""
+    """The "Disable 2FA…" button: it needs a role that may, and an enrolment to remove."""
     why_not = _ui.permission_help(actor, "user.reset_2fa") or (
         "Not enrolled: there is no 2FA to disable." if d["twofa"] == "off" else None
     )
