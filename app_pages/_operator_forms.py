@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import _operator_confirm, _ui
 from core.access import operators
-from core.access.permissions import ROLE_LABELS
+from core.access.permissions import ROLE_LABELS, ROLE_SUMMARIES
 from core.platform.models import ROLES
 
 _MINUTES = "YYYY-MM-DD HH:mm"
@@ -39,10 +39,7 @@ def table(rows: list[dict]) -> None:
             "last_sign_in_at": st.column_config.DatetimeColumn("Last sign-in (UTC)", format=_MINUTES),
         },
     )
-    st.caption(
-        "Analyst: reads and downloads · Support: + resets a user's 2FA, revokes app passwords · "
-        "Account manager: + brand switches and login CSS · Administrator: everything, and operators."
-    )
+    st.caption(" · ".join(f"{ROLE_LABELS[r]}: {ROLE_SUMMARIES[r]}" for r in ROLES) + ".")
 
 
 def change(rows: list[dict]) -> None:
