@@ -18,8 +18,7 @@ from core.brands.switches import SWITCH_LABELS, SWITCHES, SwitchChange
 
 def load(url: str, name: str) -> None:
     """Read the brand fresh (no cache: its version must be the stored one) into the toggles."""
-    with _ui.reading(url) as s:
-        d = switches.brand_detail(s, name)
+    d = _reads.brand_to_edit(url, name)
     st.session_state["brands_loaded"] = {
         "name": d["name"],
         "version": d["version"],

@@ -22,9 +22,7 @@ from core.platform.errors import Conflict
 
 def load(url: str, name: str, note: str | None = None) -> None:
     """Read the brand fresh (its version must be the stored one) into the editor."""
-    with _ui.reading(url) as s:
-        brand = switches.get_brand(s, name)
-        loaded = {"name": brand.name, "version": brand.version, "css": brand.custom_login_css or ""}
+    loaded = _reads.brand_css_to_edit(url, name)
     st.session_state["branding_loaded"] = loaded
     st.session_state["branding_css"] = loaded["css"]
     for key in ("branding_conflict", "branding_pending_starter"):
