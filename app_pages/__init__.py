@@ -13,8 +13,22 @@ Modules
     ``_pickers``   the pickers several pages share: the brand list, the brand filter, the
                    brand a link names, a range of UTC days.
     ``_notices``   a customer notice in words, where notices go, and following one's delivery.
+
+    A page's sections, each a module of render functions and the callbacks of its buttons
+    (every write one call into core through ``_ui.write``):
+
+    ``overview``   ``_adoption_charts`` (adoption per brand and over time), ``_at_risk``.
+    ``brands``     ``_brand_table``, ``_brand_switches`` (one brand, Update), ``_brand_bulk``.
+    ``users``      ``_user_results`` (a page of the search), ``_user_detail`` (one mailbox),
+                   ``_app_passwords`` (its table, Revoke), ``_reset_dialog`` (Disable 2FA),
+                   ``_user_activity`` (its audit events and notices).
+    ``branding``   ``_css_editor`` (the editor, Save), ``_css_report`` (findings, contrast),
+                   ``_preview`` (the sandboxed preview), ``_preview_drive`` (its demo mailbox).
+    ``reports``    ``_download`` (a report's preview and download, the signed link).
+    ``operators``  ``_operator_forms`` (table, change, add), ``_operator_confirm`` (the dialog).
+
     ``overview``, ``brands``, ``users``, ``branding``, ``reports``, ``audit_log``,
-    ``operators``  the screens.
+    ``operators``  the screens: title and pickers, one call per section, in tens of lines.
 
 Rules
     * No rule lives in a page: what a write may do, what a switch means, a reset's reason,
@@ -22,4 +36,6 @@ Rules
     * A page shows a value from data, a file, the URL or another operator through
       ``_ui.plain`` (or an element that shows plain text), never as markup.
     * A cached read takes plain hashable arguments and never reads a widget.
+    * A section module renders and calls core; its words and limits are the screen's, and a
+      rule it shows (a cap, a role's rights, a step) is named from core.
 """

@@ -7,7 +7,9 @@ through ``_ui.load``, which answers a database that cannot be reached. No widget
 here (Streamlit's caching rule: a cached function's result depends on its arguments only).
 
 Not cached, read fresh on every run: a customer notice (its state changes in the sender's
-thread, which clears no page cache: ``notices_for``, ``notice``).
+thread, which clears no page cache: ``notices_for``, ``notice``), and a brand loaded to be
+edited (the version a save names must be the stored one: ``brand_to_edit``,
+``brand_css_to_edit``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,19 @@ def brands(url: str) -> list[dict]:
 def brand(url: str, name: str) -> dict:
     with reading(url) as s:
         return switches.brand_detail(s, name)
+
+
+def brand_to_edit(url: str, name: str) -> dict:
+    """The brand's switches and version as stored now, for the Brands page's toggles."""
+    with reading(url) as s:
+        return switches.brand_detail(s, name)
+
+
+def brand_css_to_edit(url: str, name: str) -> dict:
+    """The brand's name, version and login CSS as stored now, for the Branding editor."""
+    with reading(url) as s:
+        brand = switches.get_brand(s, name)
+        return {"name": brand.name, "version": brand.version, "css": brand.custom_login_css or ""}
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

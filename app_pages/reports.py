@@ -9,10 +9,9 @@ and capped in the page — the full files are on the command line.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from app_pages import _pickers, _reads, _ui
+from app_pages import _download, _pickers, _reads, _ui
 from core.platform.audit import AuditFilter
 from core.reporting import links
 from core.reporting.exports.files import iter_csv
@@ -21,17 +20,7 @@ from core.reporting.search_query import UserSearch
 
 actor = _ui.require("export")
 url = _ui.db_url()
-PREVIEW = 10
 CAP = 10_000  # rows a download made in the page holds at most
-
-
-def streamed(request: links.ExportRequest, label: str, key: str) -> None:
-    """A signed, five-minute link to the whole file, streamed by the server (server.py)."""
-    st.link_button(label, links.make_link(actor, request), icon=":material/download:", key=key)
-    st.caption(
-        "The whole file streams from the server as it is written; the link works for you, "
-        "signed in, for five minutes. Also on the command line: `python -m core export ... --out FILE`."
-    )
 
 
 def _month_file(url: str) -> bytes:
@@ -41,25 +30,6 @@ def _month_file(url: str) -> bytes:
 def capped_csv(url: str, kind: str, **options) -> bytes:
     """The header and at most CAP rows of a streamed report (the whole file: the CLI)."""
     return "".join(iter_csv(kind, engine=_ui.engine(url), limit=CAP, **options)).encode("utf-8")
-
-
-def report(title: str, what: str, df: pd.DataFrame, total: int, data, file_name: str, key: str) -> None:
-    st.subheader(title)
-    st.caption(what)
-    if df.empty:
-        st.info("No rows for these filters.", icon=":material/info:")
-    else:
-        st.dataframe(df.head(PREVIEW), hide_index=True, key=f"{key}_preview")
-    st.download_button(
-        f"Download {file_name}",
-        data=data,
-        file_name=file_name,
-        mime="text/csv",
-        key=key,
-        icon=":material/download:",
-        on_click="ignore",
-        disabled=df.empty,
-    )
 
 
 _ui.header("Reports", "CSV files that open safely in a spreadsheet, with the same numbers as the dashboard.")
@@ -79,12 +49,12 @@ for by, title in (
     ("domain", "Adoption by domain"),
 ):
     df, csv = _ui.load(_reads.adoption, url, by, brand, status)
-    report(title, _ui.rows(len(df)), df, len(df), csv, f"adoption-by-{by}.csv", f"reports_adoption_{by}")
+    _download.report(title, _ui.rows(len(df)), df, csv, f"adoption-by-{by}.csv", f"reports_adoption_{by}")
 
 if brand:
     df, csv = _ui.load(_reads.adoption, url, "month", brand, status)
     what = f"{_ui.rows(len(df))} (the last {DEFAULT_MONTHS} UTC months of {_ui.plain(brand)})"
-    report("Adoption by month", what, df, len(df), csv, "adoption-by-month.csv", "reports_adoption_month")
+    _download.report("Adoption by month", what, df, csv, "adoption-by-month.csv", "reports_adoption_month")
 else:
     df = _ui.load(_reads.months_overall, url)
     file_rows = len(df) * len(names)
@@ -92,45 +62,46 @@ else:
         f"The last {DEFAULT_MONTHS} UTC months, every brand together below; the file has one row per brand and "
         f"month ({_ui.num(len(names))} brands × {DEFAULT_MONTHS} months = {_ui.rows(file_rows)})."
     )
-    report(
+    _download.report(
         "Adoption by month",
         what,
         df,
-        file_rows,
         lambda: _month_file(url),
         "adoption-by-month.csv",
         "reports_adoption_month",
     )
 
 search = st.session_state.get("users_search") or UserSearch()
-preview, total = _ui.load(_reads.users_preview, url, search, PREVIEW)
+preview, total = _ui.load(_reads.users_preview, url, search, _download.PREVIEW)
 filters = ", ".join(f"{k} = {v!r}" for k, v in search.__dict__.items() if v) or "every mailbox"
-report(
+_download.report(
     "Users of the current search",
     f"{_ui.rows(total)} · search: {_ui.plain(filters)} (change it on the Users page)"
     + (f" · this download holds the first {CAP:,}" if total > CAP else ""),
     preview,
-    total,
     lambda: capped_csv(url, "users", search=search),
     "users.csv",
     "reports_users",
 )
 if total > CAP:
-    streamed(links.ExportRequest.for_search(search), f"Download all {total:,} rows", "reports_users_all")
+    _download.streamed(
+        actor, links.ExportRequest.for_search(search), f"Download all {total:,} rows", "reports_users_all"
+    )
 
 audit_filter = st.session_state.get("audit_filter") or AuditFilter()
 events = _ui.load(_reads.audit_preview, url, audit_filter, CAP + 1)
 n = len(events)
-report(
+_download.report(
     "Audit log",
     (f"more than {CAP:,} events" if n > CAP else _ui.rows(n))
     + " · filters from the Audit log page · newest first"
     + (f" · this download holds the newest {CAP:,}" if n > CAP else ""),
     events,
-    n,
     lambda: capped_csv(url, "audit", audit_filter=audit_filter),
     "audit-log.csv",
     "reports_audit",
 )
 if n > CAP:
-    streamed(links.ExportRequest.for_audit(audit_filter), "Download the whole log", "reports_audit_all")
+    _download.streamed(
+        actor, links.ExportRequest.for_audit(audit_filter), "Download the whole log", "reports_audit_all"
+    )

@@ -17,4 +17,6 @@ Rules
     * Signing in costs the same for a name that exists and one that does not.
     * An operator added from the dashboard gets a generated one-time password, returned
       once (``operators.invite_operator``); only its hash is stored.
+    * What each role may do is said once, in ``permissions.ROLE_SUMMARIES``, beside the
+      table it describes.
 """

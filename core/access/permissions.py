@@ -99,6 +99,15 @@ ROLE_LABELS = {
     "admin": "Administrator",
 }
 
+# What each role may do, in words, each after the analyst's: the words change with
+# ``PERMISSIONS`` (tests/core/test_page_rules.py holds them to it).
+ROLE_SUMMARIES = {
+    "analyst": "reads and downloads",
+    "support": "+ resets a user's 2FA, revokes app passwords",
+    "account_manager": "+ brand switches and login CSS",
+    "admin": "everything, and operators",
+}
+
 SIGNED_OUT = "You were signed out; sign in again."
 
 

@@ -380,6 +380,15 @@ def test_overview_chart_with_many_brands_ranks_those_that_allow_2fa(open_page, e
 # --- operators -------------------------------------------------------------------------------
 
 
+def test_the_operators_table_says_what_each_role_may_do(open_page, people):
+    at = open_page("operators", as_="admin")
+    assert not at.exception
+    assert (
+        "Analyst: reads and downloads · Support: + resets a user's 2FA, revokes app passwords · "
+        "Account manager: + brand switches and login CSS · Administrator: everything, and operators."
+    ) in texts(at)
+
+
 def test_an_added_operator_gets_a_one_time_password_shown_once(open_page, engine, people):
     at = open_page("operators", as_="admin")
     at.text_input("operators_add_username").input("jdoe")

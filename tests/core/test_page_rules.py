@@ -1,8 +1,9 @@
 """The rules the pages used to hold, now core's: a page only shows what these return.
 
 The "other" reason of a 2FA reset and its text, who may drive the Branding preview, the
-operator's one-time password, how the brand switches combine, and the month report's
-window (the page, the command line and the notebook all take core's default).
+operator's one-time password, how the brand switches combine, the month report's window
+(the page, the command line and the notebook all take core's default), and what each role
+may do in words (held to the permission table).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core.access import operators
-from core.access.permissions import Actor
+from core.access.permissions import PERMISSIONS, ROLE_SUMMARIES, Actor
 from core.brands import preview_mailbox, switches
 from core.brands.switches import SWITCHES, SwitchChange
 from core.mailboxes import twofa
 from core.platform.crypto import verify_password
 from core.platform.db import session_scope
 from core.platform.errors import BadInput, PermissionDenied
-from core.platform.models import RESET_REASONS, AuditEvent, Brand, Domain, Operator, User
+from core.platform.models import RESET_REASONS, ROLES, AuditEvent, Brand, Domain, Operator, User
 from core.reporting import history
 from core.reporting.exports import files, frames
 from tests.factories import make_user, operator_actor, setup_basic
@@ -188,3 +189,34 @@ def test_the_month_report_has_its_default_window_everywhere(engine, world):
     assert len(frame) == history.DEFAULT_MONTHS
     csv = "".join(files.iter_csv("adoption", engine=engine, by="month"))
     assert len(csv.splitlines()) == 1 + 2 * history.DEFAULT_MONTHS
+
+
+# --- what each role may do, in words ---------------------------------------------------------
+
+# The permissions the words of each role name: the analyst's reads, downloads and own sign-in,
+# and what each other role adds to them ("+ ..."); the administrator has every one.
+ANALYST = {"read", "export", "operator.self"}
+NAMED = {
+    "analyst": ANALYST,
+    "support": ANALYST | {"user.reset_2fa", "app_password.revoke"},
+    "account_manager": ANALYST | {"brand.update", "brand.create", "brand.css", "brand.preview"},
+}
+
+
+def _held(role: str) -> set[str]:
+    return {p for p, roles in PERMISSIONS.items() if role in roles}
+
+
+def test_each_roles_words_name_what_the_permission_table_lets_it_do():
+    assert ROLE_SUMMARIES == {
+        "analyst": "reads and downloads",
+        "support": "+ resets a user's 2FA, revokes app passwords",
+        "account_manager": "+ brand switches and login CSS",
+        "admin": "everything, and operators",
+    }
+    assert set(ROLE_SUMMARIES) == set(ROLES)
+    for role, named in NAMED.items():
+        assert _held(role) == named, role
+    # "everything, and operators": every permission any other role has, and operator.manage.
+    others = set().union(*(_held(r) for r in ROLES if r != "admin"))
+    assert others | {"operator.manage"} <= _held("admin")
