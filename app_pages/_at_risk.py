@@ -1,6 +1,6 @@
 """The Overview page's users at risk: a tab per list, each with its whole count and its first rows.
 
-Which mailboxes are at risk, and the lists' order, are core's (``core.reporting.reports``).
+Which mailboxes are at risk, and the lists' order, are core's (``core.reporting.at_risk``).
 """
 
 from __future__ import annotations

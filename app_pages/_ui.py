@@ -43,7 +43,8 @@ from core.access.sessions import SESSION_COOKIE, session_actor, session_of
 from core.platform.config import get_settings
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import CoreError
-from web_session import SIGN_IN_PATH, SIGN_OUT_PATH, token_from_cookie
+from web.cookies import token_from_cookie
+from web.paths import SIGN_IN_PATH, SIGN_OUT_PATH
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 The server is ``streamlit run dashboard.py`` over a new SQLite file loaded with
 ``python -m core seed``; the browser carries a signed ``mac_session`` cookie for the demo
-account manager (``tests.factories.session_token`` + ``web_session.cookie_value``), so no
+account manager (``tests.factories.session_token`` + ``web.cookies.cookie_value``), so no
 sign-in pages are involved. Screenshots go to tests/artifacts/branding-*.png.
 An "outside host" is a plain listener on 127.0.0.1 that counts the connections it gets.
 Without Chromium the test is skipped with the reason, except when CI is set: then it fails.
@@ -74,7 +74,7 @@ def _free_port() -> int:
 def site(tmp_path_factory) -> Iterator[dict]:
     if not Path(CHROMIUM).exists():
         _missing(f"Chromium is not installed at {CHROMIUM}")
-    from web_session import cookie_value
+    from web.cookies import cookie_value
 
     tmp = tmp_path_factory.mktemp("branding-browser")
     url = f"sqlite:///{tmp}/mac.db"

@@ -2,7 +2,7 @@
 
 The server runs in a subprocess over its own SQLite file with the small demo data set. The
 browser is signed in by a session cookie made with ``tests.factories.session_token`` on the
-same database (signed as ``server.py`` signs it when ``web_session`` is there). A screenshot
+same database (signed as the web adapter signs it, ``web.cookies.cookie_value``). A screenshot
 of every page lands in tests/artifacts/ (ignored by git) for a person to look at.
 """
 
@@ -81,10 +81,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 def _cookie(engine, username: str) -> str:
     with session_scope(engine, write=True) as s:
         token = session_token(s, username)
-    try:
-        from web_session import cookie_value
-    except ImportError:
-        return token
+    from web.cookies import cookie_value
+
     return cookie_value(token)
 
 
@@ -195,7 +193,7 @@ def test_a_2fa_reset_from_a_tab_left_open_is_refused(page, server, change):
 
     from core.access import operators, sessions
     from core.access.permissions import Actor
-    from web_session import token_from_cookie
+    from web.cookies import token_from_cookie
 
     engine = server["engine"]
     with session_scope(engine, write=True) as s:

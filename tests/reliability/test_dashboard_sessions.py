@@ -18,7 +18,7 @@ from core.platform.models import AuditEvent, Brand
 from tests.browser.chromium import ARGS, CHROMIUM, IDLE, need_chromium
 from tests.factories import make_operator
 from tests.web.test_server import Server, _start
-from web_session import cookie_value
+from web.cookies import cookie_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SESSIONS = 20

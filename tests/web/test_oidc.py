@@ -19,12 +19,13 @@ import requests
 from sqlalchemy import select
 
 from core.access import sessions
+from core.access.sessions import SESSION_COOKIE
 from core.platform.crypto import token_digest
 from core.platform.db import session_scope
 from core.platform.models import AuditEvent, OperatorSession
 from tests.web.oidc_provider import NO_CLAIM, Provider
 from tests.web.test_server import PASSWORD, Client, Server, _start, location
-from web_session import SESSION_COOKIE, token_from_cookie
+from web.cookies import token_from_cookie
 
 pytestmark = pytest.mark.slow
 

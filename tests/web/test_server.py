@@ -1,4 +1,4 @@
-"""The web adapter (server.py) through the real server: ``streamlit run server.py`` in a subprocess.
+"""The web adapter (server.py and web/) through the real server: ``streamlit run server.py`` in a subprocess.
 
 Each server gets its own SQLite file, made by ``python -m core init``; operators come from
 ``python -m core operators add`` (and, where a test needs many quick sign-ins, from the
@@ -37,16 +37,9 @@ from core.platform.crypto import token_digest
 from core.platform.db import get_engine, session_scope
 from core.platform.models import AuditEvent, Operator, OperatorSession, utcnow
 from tests.factories import PASSWORD, make_operator
-from web_session import (
-    CSRF_COOKIE,
-    cookie_value,
-    is_page_path,
-    is_public_path,
-    origin_allowed,
-    request_from_own_origin,
-    safe_next,
-    token_from_cookie,
-)
+from web.cookies import CSRF_COOKIE, cookie_value, token_from_cookie
+from web.gate import origin_allowed, request_from_own_origin
+from web.paths import is_page_path, is_public_path, safe_next
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -55,7 +48,7 @@ STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
 pytestmark = pytest.mark.slow
 
 
-# --- the pure helpers of web_session (no server) ---------------------------------------------
+# --- the pure helpers of web (no server) ---------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,149 +1,37 @@
-"""The session cookie and the web adapter's small, pure decisions.
-
-Shared by ``server.py`` (the ASGI routes and middleware) and the dashboard's guard
-(``app_pages/_ui.py``), which reads the cookie through ``st.context.cookies``. Nothing here
-touches the database or Streamlit: the cookie is checked here, the session in
-``core.access.sessions.session_actor``.
-
-The session cookie's value is ``<token>.<hmac>``: the random token that ``core.access.sessions``
-knows by its SHA-256, and an HMAC of it with the settings key (``core.platform.crypto.sign``). A
-forged or altered cookie is refused here, before any database lookup.
+"""The gate in front of every request: the console's own origin first, then a session.
 
 Origins (PRODUCT.md Trust: the pages and websocket answer only their own origin).
 Cookies ignore ports and ``SameSite`` treats every port of a host as the same site, so a
 page served on ``http://127.0.0.1:9999`` sends the operator's cookies to the console on
 ``:8501``. What tells them apart is the ``Origin`` header (RFC 6454): scheme, host and port,
-compared exactly (``request_from_own_origin``).
+compared exactly (``request_from_own_origin``). The console's origin is ``MAC_PUBLIC_URL``
+when set, else the request's Host with its scheme.
+
+``SessionGate`` is a pure ASGI middleware (it sees websocket scopes too). A websocket upgrade
+without the console's own ``Origin``, an HTTP request with another ``Origin``, and a
+state-changing request with neither the console's Origin nor its Referer get 403, on every
+path, the sign-in forms included (login CSRF). Then the session: the public paths
+(``web.paths.is_public_path``) pass, and everything else needs a valid session: a page GET
+goes to ``/signin?next=<path>``, the websocket and every other request get 403.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import logging
+from urllib.parse import urlencode, urlsplit
 
-from core.access.operator_signin import PENDING_COOKIE, PENDING_SECONDS
+from starlette.requests import HTTPConnection
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
+
 from core.access.sessions import SESSION_COOKIE
-from core.platform.crypto import sign, signature_ok
+from core.platform.config import get_settings
+from web.cookies import clear_cookie
+from web.db import actor_of
+from web.paths import SIGN_IN_PATH, is_page_path, is_public_path, safe_next
 
-__all__ = [
-    "CSRF_COOKIE",
-    "OIDC_NEXT_COOKIE",
-    "PENDING_COOKIE",
-    "PENDING_SECONDS",
-    "SESSION_COOKIE",
-    "SETUP_PATH",
-    "SIGN_IN_PATH",
-    "SIGN_OUT_PATH",
-    "SSO_PATH",
-    "cookie_value",
-    "is_page_path",
-    "is_public_path",
-    "origin_allowed",
-    "origin_text",
-    "own_origin",
-    "parse_origin",
-    "request_from_own_origin",
-    "safe_next",
-    "token_from_cookie",
-]
-
-CSRF_COOKIE = "mac_csrf"
-# Where to go after single sign-on: the provider's round trip ends at "/", not at the link.
-OIDC_NEXT_COOKIE = "mac_sso_next"
-
-# The console's own sign-in pages. Streamlit's st.login keeps /auth/login, /auth/logout
-# and /oauth2callback for its OIDC flow, so the console's pages live elsewhere.
-SIGN_IN_PATH = "/signin"
-SETUP_PATH = "/signin/setup"
-SSO_PATH = "/signin/sso"
-SIGN_OUT_PATH = "/signout"
-# Streamlit's OIDC routes: they hold no data, and a browser in the middle of signing in
-# has no session yet.
-_STREAMLIT_AUTH = ("/auth/login", "/auth/logout", "/oauth2callback")
-
-# Paths served without a session: the sign-in pages themselves, Streamlit's OIDC routes,
-# the health checks the browser and load balancers poll, and the public front-end bundle
-# (no data in it).
-_PUBLIC_PREFIXES = (f"{SIGN_IN_PATH}/", "/static/")
-_PUBLIC_EXACT = frozenset(
-    {
-        SIGN_IN_PATH,
-        SIGN_OUT_PATH,
-        *_STREAMLIT_AUTH,
-        "/_stcore/health",
-        "/_stcore/host-config",
-        "/favicon.png",
-        "/favicon.ico",
-        "/manifest.json",
-    }
-)
-# Streamlit's machine endpoints: never an HTML page, so no redirect to sign-in (a 403).
-_API_PREFIXES = ("/_stcore/", "/media/", "/component/", "/app/static/")
-
-
-def _mac(token: str) -> str:
-    # A purpose prefix, so an HMAC made for another signed value never passes as this one.
-    return sign(f"session|{token}")
-
-
-def cookie_value(token: str) -> str:
-    """The session cookie's value for a session token: ``<token>.<hmac>``."""
-    return f"{token}.{_mac(token)}"
-
-
-def token_from_cookie(value: str | None) -> str | None:
-    """The session token in a signed cookie value, or None when it is absent or forged.
-
-    Only signed values are accepted; a bare token is refused like any other forgery.
-    The HMAC is compared in constant time (``core.platform.crypto.signature_ok``).
-    """
-    if not value or len(value) > 512:
-        return None
-    token, dot, mac = value.rpartition(".")
-    if not dot or not token or not mac:
-        return None
-    if not signature_ok(f"session|{token}", mac):
-        return None
-    return token
-
-
-def safe_next(value: str | None) -> str:
-    """Where to go after sign-in: a path on this site, or ``/``.
-
-    Open-redirect guard: only a path that starts with one ``/`` (never ``//`` or ``/\\``,
-    which browsers read as another host), with no scheme, host or control character.
-    The sign-in and sign-out pages (the console's and Streamlit's) are not a destination.
-    """
-    if not value or len(value) > 2000:
-        return "/"
-    if not value.startswith("/") or value.startswith(("//", "/\\")):
-        return "/"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in value):
-        return "/"
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return "/"
-    path = parts.path.rstrip("/") or "/"
-    if path in (SIGN_IN_PATH, SIGN_OUT_PATH, "/auth", *_STREAMLIT_AUTH) or path.startswith(
-        (f"{SIGN_IN_PATH}/", "/auth/")
-    ):
-        return "/"
-    return value
-
-
-def is_public_path(path: str) -> bool:
-    """True for the paths the middleware lets through without a session."""
-    return path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES)
-
-
-def is_page_path(path: str) -> bool:
-    """True for a path a browser navigates to (a page), False for Streamlit's endpoints.
-
-    A page GET without a session is sent to sign-in; an endpoint is answered 403.
-    """
-    return not path.startswith(_API_PREFIXES)
-
-
-# --- origins ------------------------------------------------------------------------------
+log = logging.getLogger(__name__)
 
 # An origin as RFC 6454 compares it: (scheme, host, port), the port always filled in.
 OriginTuple = tuple[str, str, int]
@@ -251,3 +139,87 @@ def request_from_own_origin(
     theirs = _url_origin(referer)
     ours = own_origin(host=host, scheme=scheme, public_url=public_url)
     return theirs is not None and theirs == ours
+
+
+def _one_header(conn: HTTPConnection, name: str) -> str | None:
+    # Two Origin (or Host) headers are no browser's: joined, they parse as no origin.
+    values = conn.headers.getlist(name)
+    return ", ".join(values) if values else None
+
+
+def origin_refusal(conn: HTTPConnection) -> str | None:
+    """Why the request does not come from the console's own origin, or None when it does."""
+    scope = conn.scope
+    public_url = get_settings().public_url
+    origin = _one_header(conn, "origin")
+    host = _one_header(conn, "host")
+    if request_from_own_origin(
+        kind=scope["type"],
+        method=scope.get("method", "GET"),
+        origin=origin,
+        referer=_one_header(conn, "referer"),
+        host=host,
+        scheme=scope.get("scheme", "http"),
+        public_url=public_url,
+    ):
+        return None
+    ours = own_origin(host=host, scheme=scope.get("scheme", "http"), public_url=public_url)
+    expected = origin_text(ours) if ours else "unknown (no usable Host header)"
+    given = "none" if origin is None else repr(origin[:200])
+    log.info("Refused %s %s: Origin %s, the console's is %s", scope["type"], scope["path"], given, expected)
+    what = (
+        f"Its Origin is {given}"
+        if origin is not None or scope["type"] == "websocket"
+        else "It changes something and has neither an Origin nor a Referer of this console"
+    )
+    return (
+        f"Refused: this request does not come from the console's own pages. {what}; "
+        f"the console's is {expected} (scheme, host and port; MAC_PUBLIC_URL sets it behind a proxy)."
+    )
+
+
+class SessionGate:
+    """Refuse requests from another origin, then those without a valid session (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        # The origin first: a header comparison, before any database lookup.
+        refusal = origin_refusal(conn)
+        if refusal is not None:
+            if scope["type"] == "websocket":
+                await _close_upgrade("Not the console's origin.", scope, receive, send)
+            else:
+                await PlainTextResponse(
+                    refusal, status_code=403, headers={"X-Content-Type-Options": "nosniff"}
+                )(scope, receive, send)
+            return
+        if is_public_path(scope["path"]) or await actor_of(conn) is not None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await _close_upgrade("Sign in first.", scope, receive, send)
+            return
+        response: Response
+        if scope["method"] in ("GET", "HEAD") and is_page_path(scope["path"]):
+            target = scope["path"] + (
+                f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
+            )
+            response = RedirectResponse(
+                f"{SIGN_IN_PATH}?{urlencode({'next': safe_next(target)})}", status_code=303
+            )
+        else:
+            response = PlainTextResponse("Sign in first.", status_code=403)
+        if SESSION_COOKIE in conn.cookies:
+            clear_cookie(response, SESSION_COOKIE, "/")
+        await response(scope, receive, send)
+
+
+async def _close_upgrade(reason: str, scope: Scope, receive: Receive, send: Send) -> None:
+    # Closing before accepting makes the server answer the upgrade with 403.
+    await WebSocketClose(code=1008, reason=reason)(scope, receive, send)
