@@ -15,8 +15,8 @@ import streamlit as st
 from app_pages import _pickers, _reads, _ui
 from core.brands import switches
 from core.brands.switches import SWITCH_LABELS, SWITCHES, SwitchChange
-from core.platform import audit
 from core.platform.audit import AuditFilter
+from core.platform.events import LABELS
 
 actor = _ui.require()
 url = _ui.db_url()
@@ -151,7 +151,7 @@ st.markdown("**History of this brand** (newest first, times in UTC)")
 history = _ui.load(_reads.audit_events, url, AuditFilter(brand=name), 20)
 if history:
     h = pd.DataFrame(history)
-    h["action"] = h["action"].map(lambda a: audit.ACTIONS.get(a, a))
+    h["action"] = h["action"].map(lambda a: LABELS.get(a, a))
     st.dataframe(
         h[["at", "actor", "action", "before", "after", "reason"]], hide_index=True, key="brands_history"
     )

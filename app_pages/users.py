@@ -17,7 +17,7 @@ import streamlit as st
 
 from app_pages import _notices, _pickers, _reads, _ui
 from core.mailboxes import app_passwords, twofa
-from core.platform import audit
+from core.platform.events import LABELS
 from core.platform.models import RESET_REASONS
 from core.reporting import queries
 
@@ -207,7 +207,7 @@ def _user_view(email: str) -> None:
     st.markdown("**Recent audit events** (newest first, times in UTC)")
     if d["recent_events"]:
         events = pd.DataFrame(d["recent_events"])
-        events["action"] = events["action"].map(lambda a: audit.ACTIONS.get(a, a))
+        events["action"] = events["action"].map(lambda a: LABELS.get(a, a))
         st.dataframe(
             events,
             hide_index=True,

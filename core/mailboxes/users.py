@@ -15,6 +15,7 @@ from core.access.permissions import Actor, require
 from core.platform import audit
 from core.platform.crypto import hash_password
 from core.platform.errors import BadInput, NotFound, Refused
+from core.platform.events import MailboxCreated, MailboxesImported
 from core.platform.models import USER_STATUSES, AppPassword, AuditEvent, Brand, Company, Domain, User, utcnow
 from core.reporting.queries import app_password_state, effective_brand_id, twofa_state
 
@@ -108,12 +109,10 @@ def add_user(
     session.flush()
     audit.record(
         session,
+        MailboxCreated(
+            email=addr, user_id=user.id, display_name=user.display_name, status=status, brand=brand
+        ),
         actor=actor.name,
-        action="user.created",
-        object_type="user",
-        object_key=addr,
-        after={"display_name": user.display_name, "status": status, "brand": brand},
-        user_id=user.id,
     )
     return user
 
@@ -221,14 +220,7 @@ def import_users(session: Session, *, actor: Actor, source: str | Path, name: st
     for r in rows:
         r.pop("line")
     session.execute(insert(User), rows)
-    audit.record(
-        session,
-        actor=actor.name,
-        action="user.imported",
-        object_type="import",
-        object_key=name,
-        after={"rows": len(rows)},
-    )
+    audit.record(session, MailboxesImported(source=name, rows=len(rows)), actor=actor.name)
     return ImportResult(rows=len(rows), domains=len({r["domain_id"] for r in rows}))
 
 
