@@ -5,7 +5,7 @@ show; names never change once written, so old rows keep meaning the same. Its ``
 is the phrase a page shows for it. Its typed fields say what the event records, and
 ``columns()`` turns them into the audit row's columns, the one place that does:
 
-* ``object_type`` (per class) and ``object_key()`` name what the event is about;
+* ``object_type`` and ``object_key()`` (the field ``key_field``) name what it is about;
 * ``details()`` gives the row's ``before`` and ``after``;
 * a field named ``reason``, ``brand_id`` or ``user_id`` fills the column of that name.
 
@@ -33,9 +33,11 @@ class Event:
     name: ClassVar[str]
     label: ClassVar[str]
     object_type: ClassVar[str]
+    key_field: ClassVar[str]
 
     def object_key(self) -> str:
-        raise NotImplementedError
+        """What the event is about, by default the value of its field ``key_field``."""
+        return getattr(self, self.key_field)
 
     def details(self) -> tuple[Details, Details]:
         """The row's ``before`` and ``after``; neither by default."""
@@ -65,6 +67,7 @@ class BrandSwitchesChanged(Event):
     name = "brand.switches_changed"
     label = "Brand switches changed"
     object_type = "brand"
+    key_field = "brand"
 
     brand: str
     brand_id: int
@@ -72,9 +75,6 @@ class BrandSwitchesChanged(Event):
     after: Mapping[str, bool]
     version: int
     reason: str | None = None
-
-    def object_key(self) -> str:
-        return self.brand
 
     def details(self) -> tuple[Details, Details]:
         return {**self.before, "version": self.version}, {**self.after, "version": self.version + 1}
@@ -87,15 +87,13 @@ class BrandCssSaved(Event):
     name = "brand.css_saved"
     label = "Brand login CSS saved"
     object_type = "brand"
+    key_field = "brand"
 
     brand: str
     brand_id: int
     before: str
     css: str
     version: int
-
-    def object_key(self) -> str:
-        return self.brand
 
     def details(self) -> tuple[Details, Details]:
         return {"css": self.before, "version": self.version}, {"css": self.css, "version": self.version + 1}
@@ -111,15 +109,13 @@ class MailboxCreated(Event):
     name = "user.created"
     label = "Mailbox created"
     object_type = "user"
+    key_field = "email"
 
     email: str
     user_id: int
     display_name: str
     status: str
     brand: str | None = None
-
-    def object_key(self) -> str:
-        return self.email
 
     def details(self) -> tuple[Details, Details]:
         return None, {"display_name": self.display_name, "status": self.status, "brand": self.brand}
@@ -132,13 +128,11 @@ class MailboxesImported(Event):
     name = "user.imported"
     label = "Mailboxes imported"
     object_type = "import"
+    key_field = "source"
 
     source: str
     rows: int
     brand_id: int | None = None
-
-    def object_key(self) -> str:
-        return self.source
 
     def details(self) -> tuple[Details, Details]:
         return None, {"rows": self.rows}
@@ -149,13 +143,11 @@ class _MailboxEvent(Event):
     """A change of one mailbox's protection, under the brand in effect for it."""
 
     object_type = "user"
+    key_field = "email"
 
     email: str
     user_id: int
     brand_id: int
-
-    def object_key(self) -> str:
-        return self.email
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,11 +234,9 @@ class AppPasswordRevoked(_AppPasswordEvent):
 @dataclass(frozen=True, kw_only=True)
 class _OperatorEvent(Event):
     object_type = "operator"
+    key_field = "username"
 
     username: str
-
-    def object_key(self) -> str:
-        return self.username
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -384,13 +374,11 @@ class AccessRefused(Event):
     name = "access.refused"
     label = "Action refused"
     object_type = "permission"
+    key_field = "permission"
 
     permission: str
     why: str
     role: str
-
-    def object_key(self) -> str:
-        return self.permission
 
     def details(self) -> tuple[Details, Details]:
         return None, {"why": self.why, "role": self.role}
@@ -403,6 +391,7 @@ class NotificationSent(Event):
     name = "notification.sent"
     label = "Customer notification sent"
     object_type = "notification"
+    key_field = "recipient"
 
     recipient: str
     notification_id: int
@@ -410,9 +399,6 @@ class NotificationSent(Event):
     attempts: int
     brand_id: int | None
     user_id: int
-
-    def object_key(self) -> str:
-        return self.recipient
 
     def details(self) -> tuple[Details, Details]:
         return None, {"notification_id": self.notification_id, "kind": self.kind, "attempts": self.attempts}
