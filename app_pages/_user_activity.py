@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _notices, _reads, _ui
-from core.platform import audit
+from core.platform.events import LABELS
 
 
 def events(d: dict) -> None:
@@ -20,7 +20,7 @@ def events(d: dict) -> None:
         st.caption("Nothing recorded for this mailbox yet.")
         return
     table = pd.DataFrame(d["recent_events"])
-    table["action"] = table["action"].map(lambda a: audit.ACTIONS.get(a, a))
+    table["action"] = table["action"].map(lambda a: LABELS.get(a, a))
     st.dataframe(
         table,
         hide_index=True,

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _pickers, _reads, _ui
-from core.platform import audit
 from core.platform.audit import AuditFilter
+from core.platform.events import LABELS
 from core.reporting.exports.files import iter_csv
 
 actor = _ui.require()
@@ -28,9 +28,7 @@ brands = _ui.load(_reads.brand_names, url)
 ops = [o["username"] for o in _ui.load(_reads.operators, url)]
 c = st.columns(3)
 who = c[0].selectbox("Operator", [ANYONE, *ops, "cli"], key="audit_actor")
-action = c[1].selectbox(
-    "Action", [ANY, *audit.ACTIONS], key="audit_action", format_func=lambda a: audit.ACTIONS.get(a, a)
-)
+action = c[1].selectbox("Action", [ANY, *LABELS], key="audit_action", format_func=lambda a: LABELS.get(a, a))
 brand = _pickers.brand_filter(c[2], brands, key="audit_brand")
 c = st.columns(2)
 user = c[0].text_input("User", key="audit_user", placeholder="the full address, e.g. ann@example.com")
@@ -56,7 +54,7 @@ else:
         + (f" (the newest {LIMIT}; narrow the filters or export)" if len(rows) >= LIMIT else "")
     )
     df = pd.DataFrame(rows)
-    df["action"] = df["action"].map(lambda a: audit.ACTIONS.get(a, a))
+    df["action"] = df["action"].map(lambda a: LABELS.get(a, a))
     st.dataframe(
         df[["at", "actor", "action", "object_key", "brand", "user", "reason", "before", "after"]],
         hide_index=True,

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _brand_bulk, _brand_switches, _brand_table, _pickers, _reads, _ui
-from core.platform import audit
 from core.platform.audit import AuditFilter
+from core.platform.events import LABELS
 
 actor = _ui.require()
 url = _ui.db_url()
@@ -42,7 +42,7 @@ st.markdown("**History of this brand** (newest first, times in UTC)")
 history = _ui.load(_reads.audit_events, url, AuditFilter(brand=name), 20)
 if history:
     h = pd.DataFrame(history)
-    h["action"] = h["action"].map(lambda a: audit.ACTIONS.get(a, a))
+    h["action"] = h["action"].map(lambda a: LABELS.get(a, a))
     st.dataframe(
         h[["at", "actor", "action", "before", "after", "reason"]], hide_index=True, key="brands_history"
     )

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from core.access.operator_signin import PENDING_SECONDS, SignInStep
 from core.access.sessions import open_session
 from core.platform import audit
+from core.platform.events import OperatorSignedIn, OperatorSignInFailed
 from core.platform.models import Operator, utcnow
 
 # An identity from the provider is exchanged for a session within this many seconds of
@@ -64,11 +65,8 @@ def _oidc_refused(
     who = (email or "(no email)")[:120]
     audit.record(
         session,
+        OperatorSignInFailed(username=(object_key or who)[:320], step="oidc", provider=provider, why=why),
         actor=who,
-        action="operator.sign_in_failed",
-        object_type="operator",
-        object_key=(object_key or who)[:320],
-        after={"step": "oidc", "method": "oidc", "provider": provider, "reason": why},
     )
     return SignInStep(ok=False, message=message)
 
@@ -145,15 +143,7 @@ def oidc_sign_in(
     token, ended = open_session(session, op)
     audit.record(
         session,
+        OperatorSignedIn(username=op.username, ended_sessions=ended, provider=provider, email=email.lower()),
         actor=op.username,
-        action="operator.sign_in",
-        object_type="operator",
-        object_key=op.username,
-        after={
-            "method": "oidc",
-            "provider": provider,
-            "email": email.lower(),
-            **({"ended_sessions": ended} if ended else {}),
-        },
     )
     return SignInStep(ok=True, message="Signed in.", token=token)

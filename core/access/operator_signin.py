@@ -39,6 +39,7 @@ from core.platform import audit, throttle, totp
 from core.platform.crypto import encrypt_secret, hash_password, sign, signature_ok, verify_password
 from core.platform.db import session_scope
 from core.platform.errors import BadInput
+from core.platform.events import OperatorSignedIn, OperatorSignInFailed, OperatorTotpEnrolled
 from core.platform.models import Operator, utcnow
 
 PENDING_COOKIE = "mac_pending"
@@ -70,14 +71,8 @@ def _throttle_message(username: str, until: datetime) -> str:
 def _failed(session: Session, username: str, why: str) -> SignInStep:
     """The refusal of a wrong password or code, audited; the throttle has counted it already."""
     # The event says which step failed, never the password or the code given.
-    audit.record(
-        session,
-        actor=username or "(blank)",
-        action="operator.sign_in_failed",
-        object_type="operator",
-        object_key=username or "(blank)",
-        after={"step": why},
-    )
+    who = username or "(blank)"
+    audit.record(session, OperatorSignInFailed(username=who, step=why), actor=who)
     return _no(
         "Wrong username, password or code."
         if why != "code"
@@ -184,16 +179,7 @@ def check_code(session: Session, *, ticket: str, code: str, now: float | None = 
     op.totp_confirmed = True
     op.last_sign_in_at = utcnow()
     if enrolling:
-        audit.record(
-            session, actor=name, action="operator.totp_enrolled", object_type="operator", object_key=name
-        )
+        audit.record(session, OperatorTotpEnrolled(username=name), actor=name)
     token, ended = open_session(session, op)
-    audit.record(
-        session,
-        actor=name,
-        action="operator.sign_in",
-        object_type="operator",
-        object_key=name,
-        after={"ended_sessions": ended} if ended else None,
-    )
+    audit.record(session, OperatorSignedIn(username=name, ended_sessions=ended), actor=name)
     return SignInStep(ok=True, message="Signed in.", token=token)

@@ -31,6 +31,13 @@ from core.access.permissions import SETUP, SYSTEM, Actor, require, require_self_
 from core.platform import audit
 from core.platform.crypto import encrypt_secret, hash_password
 from core.platform.errors import BadInput, NotFound, PermissionDenied, Refused
+from core.platform.events import (
+    OperatorCreated,
+    OperatorDeactivated,
+    OperatorPasswordChanged,
+    OperatorRoleChanged,
+    OperatorTotpReset,
+)
 from core.platform.models import ROLES, Operator, utcnow
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -135,12 +142,7 @@ def add_operator(
     session.add(op)
     session.flush()
     audit.record(
-        session,
-        actor=actor.name,
-        action="operator.created",
-        object_type="operator",
-        object_key=name,
-        after={"role": role, "display_name": op.display_name},
+        session, OperatorCreated(username=name, role=role, display_name=op.display_name), actor=actor.name
     )
     return op
 
@@ -179,13 +181,7 @@ def set_role(session: Session, *, actor: Actor, username: str, role: str) -> Ope
     op.role = role
     sessions.end_sessions(session, op.id)
     audit.record(
-        session,
-        actor=actor.name,
-        action="operator.role_changed",
-        object_type="operator",
-        object_key=op.username,
-        before={"role": before},
-        after={"role": role},
+        session, OperatorRoleChanged(username=op.username, before=before, role=role), actor=actor.name
     )
     return op
 
@@ -199,15 +195,7 @@ def deactivate(session: Session, *, actor: Actor, username: str) -> Operator:
         raise Refused(f"{op.username} is the last active administrator and cannot be deactivated.")
     op.active = False
     sessions.end_sessions(session, op.id)
-    audit.record(
-        session,
-        actor=actor.name,
-        action="operator.deactivated",
-        object_type="operator",
-        object_key=op.username,
-        before={"active": True},
-        after={"active": False},
-    )
+    audit.record(session, OperatorDeactivated(username=op.username), actor=actor.name)
     return op
 
 
@@ -217,13 +205,7 @@ def change_password(session: Session, *, actor: Actor, username: str, password: 
     check_new_password(password)
     op.password_hash = hash_password(password)
     _credentials_changed(session, op)
-    audit.record(
-        session,
-        actor=actor.name,
-        action="operator.password_changed",
-        object_type="operator",
-        object_key=op.username,
-    )
+    audit.record(session, OperatorPasswordChanged(username=op.username), actor=actor.name)
     return op
 
 
@@ -235,15 +217,7 @@ def reset_totp(session: Session, *, actor: Actor, username: str) -> Operator:
     op.totp_confirmed = False
     op.totp_last_step = None
     _credentials_changed(session, op)
-    audit.record(
-        session,
-        actor=actor.name,
-        action="operator.totp_reset",
-        object_type="operator",
-        object_key=op.username,
-        before={"totp": "enrolled"},
-        after={"totp": "none"},
-    )
+    audit.record(session, OperatorTotpReset(username=op.username), actor=actor.name)
     return op
 
 

@@ -1,6 +1,6 @@
 """Who may do what, checked once per write inside the write's own transaction.
 
-Every service that changes something calls ``require(session, actor, action, ...)`` first.
+Every service that changes something calls ``require(session, actor, permission, ...)`` first.
 It never trusts the ``Actor`` it is given beyond its identity: the role, the state of the
 operator and, for the dashboard, of the signed-in session are read again from the
 database in the caller's transaction, so a tab left open, a sign-out, a deactivation, a
@@ -71,7 +71,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "demo.seed": frozenset({SYSTEM}),
 }
 
-ACTION_WORDS = {
+PERMISSION_WORDS = {
     "export": "download reports",
     "user.reset_2fa": "reset a user's 2FA",
     "app_password.revoke": "revoke an app password",
@@ -137,20 +137,20 @@ class Actor:
     def customer(cls, email: str) -> Actor:
         return cls(name=f"user:{email}", role=CUSTOMER, email=email)
 
-    def can(self, action: str) -> bool:
+    def can(self, permission: str) -> bool:
         """What this actor's role allows (a page's courtesy; ``require`` decides)."""
-        return self.role in PERMISSIONS.get(action, frozenset())
+        return self.role in PERMISSIONS.get(permission, frozenset())
 
 
-def refused_words(name: str, role: str, action: str) -> str:
+def refused_words(name: str, role: str, permission: str) -> str:
     who = ROLE_LABELS.get(role, role)
-    return f"{name} ({who}) may not {ACTION_WORDS.get(action, action)}; ask an operator whose role allows it."
+    return f"{name} ({who}) may not {PERMISSION_WORDS.get(permission, permission)}; ask an operator whose role allows it."
 
 
-def authorize(actor: Actor, action: str) -> None:
+def authorize(actor: Actor, permission: str) -> None:
     """The role check alone, for reads that write nothing (an export link). Writes call ``require``."""
-    if not actor.can(action):
-        raise PermissionDenied(refused_words(actor.name, actor.role, action))
+    if not actor.can(permission):
+        raise PermissionDenied(refused_words(actor.name, actor.role, permission))
 
 
 def session_problem(sess: OperatorSession, op: Operator, now: datetime | None = None) -> str | None:
@@ -170,30 +170,23 @@ def session_problem(sess: OperatorSession, op: Operator, now: datetime | None = 
     return None
 
 
-def _refuse(actor: Actor, action: str, why: str, message: str) -> PermissionDenied:
+def _refuse(actor: Actor, permission: str, why: str, message: str) -> PermissionDenied:
     """The refusal, with its audit event kept after the caller's rollback."""
     error = PermissionDenied(message)
     name = (actor.name or "(unknown)")[:120]
 
     def keep(session: Session) -> None:
-        from core.platform import (
-            audit,  # audit imports nothing of access; imported here to keep the graph flat
-        )
+        # audit imports nothing of access; imported here to keep the graph flat
+        from core.platform import audit
+        from core.platform.events import AccessRefused
 
-        audit.record(
-            session,
-            actor=name,
-            action="access.refused",
-            object_type="action",
-            object_key=action,
-            after={"why": why, "role": actor.role},
-        )
+        audit.record(session, AccessRefused(permission=permission, why=why, role=actor.role), actor=name)
 
     error.after_rollback = keep
     return error
 
 
-def _operator_now(session: Session, actor: Actor, action: str) -> tuple[Operator, str | None]:
+def _operator_now(session: Session, actor: Actor, permission: str) -> tuple[Operator, str | None]:
     """The operator row behind ``actor`` (locked for share) and, if it acts through one, its session."""
     if actor.session_digest:
         row = session.execute(
@@ -203,7 +196,7 @@ def _operator_now(session: Session, actor: Actor, action: str) -> tuple[Operator
             .with_for_update(read=True, of=Operator)
         ).first()
         if row is None:
-            raise _refuse(actor, action, "no such session", SIGNED_OUT)
+            raise _refuse(actor, permission, "no such session", SIGNED_OUT)
         sess, op = row
         return op, session_problem(sess, op)
     # An operator acting without a dashboard session (the command line's --actor) is known
@@ -213,52 +206,56 @@ def _operator_now(session: Session, actor: Actor, action: str) -> tuple[Operator
     )
     op = session.scalars(select(Operator).where(who).with_for_update(read=True)).first()
     if op is None:
-        raise _refuse(actor, action, "no such operator", f"There is no operator {actor.name!r}.")
+        raise _refuse(actor, permission, "no such operator", f"There is no operator {actor.name!r}.")
     return op, None if op.active else "operator deactivated"
 
 
-def require(session: Session, actor: Actor, action: str, *, mailbox: str | None = None) -> Actor:
-    """Refuse unless ``actor`` may do ``action`` now; returns the actor as the database has it.
+def require(session: Session, actor: Actor, permission: str, *, mailbox: str | None = None) -> Actor:
+    """Refuse unless ``actor`` holds ``permission`` now; returns the actor as the database has it.
 
     Call it first in every write, with the session of that write. ``mailbox`` is the
-    address of the mailbox the action touches: a customer may act only on their own.
+    address of the mailbox the write touches: a customer may act only on their own.
     """
-    allowed = PERMISSIONS.get(action)
+    allowed = PERMISSIONS.get(permission)
     if allowed is None:
-        raise ValueError(f"unknown action {action!r}")
-    if action == "operator.create_first" and (
+        raise ValueError(f"unknown permission {permission!r}")
+    if permission == "operator.create_first" and (
         session.scalar(select(func.count()).select_from(Operator)) or 0
     ):
         raise _refuse(
             actor,
-            action,
+            permission,
             "operators exist",
             "The console has operators already: an administrator adds the others "
             "(on the command line, name one with --actor).",
         )
     if actor.role in (SYSTEM, SETUP):
         if actor.role not in allowed:
-            raise _refuse(actor, action, "not for this actor", refused_words(actor.name, actor.role, action))
+            raise _refuse(
+                actor, permission, "not for this actor", refused_words(actor.name, actor.role, permission)
+            )
         return actor
     if actor.role == CUSTOMER:
         own = bool(mailbox and actor.email) and mailbox.strip().lower() == actor.email.strip().lower()
         if CUSTOMER not in allowed or not own:
-            raise _refuse(actor, action, "not their mailbox", "A customer may act only on their own mailbox.")
+            raise _refuse(
+                actor, permission, "not their mailbox", "A customer may act only on their own mailbox."
+            )
         return actor
-    op, problem = _operator_now(session, actor, action)
+    op, problem = _operator_now(session, actor, permission)
     now = Actor(name=op.username, role=op.role, operator_id=op.id, session_digest=actor.session_digest)
     if problem == "operator deactivated":
-        raise _refuse(now, action, problem, f"Operator {op.username!r} is deactivated and may not act.")
+        raise _refuse(now, permission, problem, f"Operator {op.username!r} is deactivated and may not act.")
     if problem:
-        raise _refuse(now, action, problem, SIGNED_OUT)
+        raise _refuse(now, permission, problem, SIGNED_OUT)
     if op.role not in allowed:
-        raise _refuse(now, action, "role", refused_words(op.username, op.role, action))
+        raise _refuse(now, permission, "role", refused_words(op.username, op.role, permission))
     return now
 
 
-def require_self_or(session: Session, actor: Actor, action: str, *, operator_id: int | None) -> Actor:
-    """An operator acting on themselves needs only ``operator.self``; on another, ``action``."""
+def require_self_or(session: Session, actor: Actor, permission: str, *, operator_id: int | None) -> Actor:
+    """An operator acting on themselves needs only ``operator.self``; on another, ``permission``."""
     me = require(session, actor, "operator.self")
     if me.operator_id is not None and me.operator_id == operator_id:
         return me
-    return require(session, actor, action)
+    return require(session, actor, permission)

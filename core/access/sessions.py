@@ -20,6 +20,7 @@ from core.access.permissions import Actor, require, require_self_or, session_pro
 from core.platform import audit
 from core.platform.crypto import token_digest
 from core.platform.errors import BadInput
+from core.platform.events import OperatorSignedOut, OperatorSignedOutEverywhere
 from core.platform.models import Operator, OperatorSession, utcnow
 
 SESSION_COOKIE = "mac_session"
@@ -90,9 +91,7 @@ def end_session(session: Session, token: str | None) -> None:
         .where(OperatorSession.token_hash == token_digest(token or ""))
         .values(ended_at=utcnow())
     )
-    audit.record(
-        session, actor=actor.name, action="operator.sign_out", object_type="operator", object_key=actor.name
-    )
+    audit.record(session, OperatorSignedOut(username=actor.name), actor=actor.name)
 
 
 def sign_out_everywhere(session: Session, *, actor: Actor, username: str) -> int:
@@ -106,11 +105,6 @@ def sign_out_everywhere(session: Session, *, actor: Actor, username: str) -> int
     actor = require_self_or(session, actor, "operator.recover", operator_id=op.id)
     ended = end_sessions(session, op.id)
     audit.record(
-        session,
-        actor=actor.name,
-        action="operator.signed_out_everywhere",
-        object_type="operator",
-        object_key=op.username,
-        after={"ended_sessions": ended},
+        session, OperatorSignedOutEverywhere(username=op.username, ended_sessions=ended), actor=actor.name
     )
     return ended

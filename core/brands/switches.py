@@ -21,6 +21,7 @@ from sqlmodel import Session
 from core.access.permissions import Actor, require
 from core.platform import audit
 from core.platform.errors import BadInput, Conflict, NotFound
+from core.platform.events import BrandCssSaved, BrandSwitchesChanged
 from core.platform.models import AuditEvent, Brand, utcnow
 from core.reporting.adoption import AdoptionFilter, adoption_by_brand, brand_counts
 
@@ -241,14 +242,15 @@ def set_switches(
         )
     audit.record(
         session,
+        BrandSwitchesChanged(
+            brand=brand.name,
+            brand_id=brand.id,
+            before=impact.before,
+            after=impact.after,
+            version=version,
+            reason=reason,
+        ),
         actor=actor.name,
-        action="brand.switches_changed",
-        object_type="brand",
-        object_key=brand.name,
-        before={**impact.before, "version": version},
-        after={**impact.after, "version": version + 1},
-        reason=reason,
-        brand_id=brand.id,
     )
     session.expire(brand)
     return impact
@@ -325,13 +327,8 @@ def save_css(
         raise Conflict(f"{brand.name} was changed by another operator at the same moment; reload it.")
     audit.record(
         session,
+        BrandCssSaved(brand=brand.name, brand_id=brand.id, before=before, css=report.css, version=version),
         actor=actor.name,
-        action="brand.css_saved",
-        object_type="brand",
-        object_key=brand.name,
-        before={"css": before, "version": version},
-        after={"css": report.css, "version": version + 1},
-        brand_id=brand.id,
     )
     session.expire(brand)
     return get_brand(session, brand.name), list(report.warnings)

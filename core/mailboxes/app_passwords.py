@@ -20,6 +20,7 @@ from core.mailboxes.users import get_user
 from core.platform import audit
 from core.platform.crypto import hash_password
 from core.platform.errors import BadInput, NotFound, Refused
+from core.platform.events import AppPasswordCreated, AppPasswordRevoked
 from core.platform.models import AppPassword, utcnow
 
 MAX_PER_USER = 4  # the article: "Each email account supports up to four app-specific passwords."
@@ -78,13 +79,8 @@ def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppP
     session.flush()
     audit.record(
         session,
+        AppPasswordCreated(email=user.email, user_id=user.id, brand_id=brand.id, password_label=name),
         actor=actor.name,
-        action="app_password.created",
-        object_type="app_password",
-        object_key=f"{user.email}/{name}",
-        after={"label": name},
-        brand_id=brand.id,
-        user_id=user.id,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="app_password_created")
     return NewAppPassword(email=user.email, label=name, password=plain)
@@ -108,13 +104,7 @@ def revoke(session: Session, *, actor: Actor, email: str, label: str) -> None:
     brand = effective_brand(session, user)
     audit.record(
         session,
+        AppPasswordRevoked(email=user.email, user_id=user.id, brand_id=brand.id, password_label=ap.label),
         actor=actor.name,
-        action="app_password.revoked",
-        object_type="app_password",
-        object_key=f"{user.email}/{ap.label}",
-        before={"label": ap.label, "state": "live"},
-        after={"label": ap.label, "state": "revoked"},
-        brand_id=brand.id,
-        user_id=user.id,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="app_password_revoked")

@@ -18,6 +18,7 @@ from core.notices import notify
 from core.platform import audit, totp
 from core.platform.crypto import encrypt_secret
 from core.platform.errors import BadInput, Refused
+from core.platform.events import TwoFaEnrolled, TwoFaReset, TwoFaSelfDisabled
 from core.platform.models import RESET_REASONS, User, utcnow
 
 OTHER = "other"  # the one reason of RESET_REASONS that needs its own text
@@ -83,14 +84,8 @@ def enroll(session: Session, *, actor: Actor, email: str) -> Enrolment:
     user.totp_last_step = None
     audit.record(
         session,
+        TwoFaEnrolled(email=user.email, user_id=user.id, brand_id=brand.id),
         actor=actor.name,
-        action="user.2fa_enrolled",
-        object_type="user",
-        object_key=user.email,
-        before={"twofa": "off"},
-        after={"twofa": "on"},
-        brand_id=brand.id,
-        user_id=user.id,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_enrolled")
     return Enrolment(
@@ -126,20 +121,20 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str
     if not user.totp_secret:
         raise Refused(f"{user.email} has no 2FA to reset: it is not enrolled.")
     brand = effective_brand(session, user)
-    before = {"twofa": twofa_state(True, brand.allow_2fa), "enrolled_at": _iso(user)}
+    enrolled_at = _iso(user)
     _clear(user)
     subject, body = reset_notice(email=user.email, brand=brand.name, reason=why)
     audit.record(
         session,
+        TwoFaReset(
+            email=user.email,
+            user_id=user.id,
+            brand_id=brand.id,
+            state=twofa_state(True, brand.allow_2fa),
+            enrolled_at=enrolled_at,
+            reason=why,
+        ),
         actor=actor.name,
-        action="user.2fa_reset",
-        object_type="user",
-        object_key=user.email,
-        before=before,
-        after={"twofa": "off"},
-        reason=why,
-        brand_id=brand.id,
-        user_id=user.id,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_reset")
     notice = notify.queue(
@@ -168,14 +163,8 @@ def self_disable(session: Session, *, actor: Actor, email: str) -> None:
     _clear(user)
     audit.record(
         session,
+        TwoFaSelfDisabled(email=user.email, user_id=user.id, brand_id=brand.id),
         actor=actor.name,
-        action="user.2fa_self_disabled",
-        object_type="user",
-        object_key=user.email,
-        before={"twofa": "on"},
-        after={"twofa": "off"},
-        brand_id=brand.id,
-        user_id=user.id,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_self_disabled")
 

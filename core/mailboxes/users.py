@@ -17,6 +17,7 @@ from core.mailboxes.state import app_password_state, twofa_state
 from core.platform import audit
 from core.platform.crypto import hash_password
 from core.platform.errors import BadInput, NotFound, Refused
+from core.platform.events import MailboxCreated, MailboxesImported
 from core.platform.models import USER_STATUSES, AppPassword, AuditEvent, Brand, Domain, User, utcnow
 
 # A pragmatic address check (RFC 5321 sizes, the characters mail platforms accept in a
@@ -97,12 +98,10 @@ def add_user(
     session.flush()
     audit.record(
         session,
+        MailboxCreated(
+            email=addr, user_id=user.id, display_name=user.display_name, status=status, brand=brand
+        ),
         actor=actor.name,
-        action="user.created",
-        object_type="user",
-        object_key=addr,
-        after={"display_name": user.display_name, "status": status, "brand": brand},
-        user_id=user.id,
     )
     return user
 
@@ -210,14 +209,7 @@ def import_users(session: Session, *, actor: Actor, source: str | Path, name: st
     for r in rows:
         r.pop("line")
     session.execute(insert(User), rows)
-    audit.record(
-        session,
-        actor=actor.name,
-        action="user.imported",
-        object_type="import",
-        object_key=name,
-        after={"rows": len(rows)},
-    )
+    audit.record(session, MailboxesImported(source=name, rows=len(rows)), actor=actor.name)
     return ImportResult(rows=len(rows), domains=len({r["domain_id"] for r in rows}))
 
 

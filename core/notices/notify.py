@@ -104,6 +104,7 @@ from core.platform import audit
 from core.platform.config import Settings, get_settings, make_private_dir
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
+from core.platform.events import NotificationSent
 from core.platform.models import Notification, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -381,13 +382,15 @@ def _mark_sent(engine: Engine, item: _Claimed, at: datetime) -> None:
         brand_id = effective_brand_id_of(session, item.user_id)
         audit.record(
             session,
+            NotificationSent(
+                recipient=item.recipient,
+                notification_id=item.id,
+                kind=item.kind,
+                attempts=item.attempts,
+                brand_id=brand_id,
+                user_id=item.user_id,
+            ),
             actor=ACTOR,
-            action="notification.sent",
-            object_type="notification",
-            object_key=item.recipient,
-            after={"notification_id": item.id, "kind": item.kind, "attempts": item.attempts},
-            brand_id=brand_id,
-            user_id=item.user_id,
         )
 
 

@@ -6,7 +6,8 @@ Modules
     ``crypto``  Fernet for TOTP secrets at rest, argon2 for passwords, HMAC signatures.
     ``errors``  the errors a service raises, each one plain sentence for the person.
     ``models``  every table, defined once.
-    ``audit``   audit events, written in the caller's transaction, never edited.
+    ``events``  every audit event: a frozen dataclass per event, its stable name, label and fields.
+    ``audit``   ``record`` (the one function that writes an event) and the audit log's reads.
     ``totp``    RFC 6238 alone (SHA-1, 6 digits, 30 s steps, one step of drift); the replay guard.
     ``throttle``  the failure throttle: 5 failures of a subject within 15 minutes pause its sign-in.
     ``authenticator``  the base of every device kind: throttle, then the code, accepted once.
@@ -16,4 +17,8 @@ Rules
     * A secret is never logged, and leaves ``crypto`` only to the caller that asked for it.
     * An audit event exists exactly when its change does: it is added to the same transaction.
     * A code is matched to a time step in one place, ``totp.match_step``, which refuses a used step.
+    * An event is a typed record with a stable name, written by one function (``audit.record``);
+      a name, once written, is never changed. Its fields, not the caller, decide its columns.
+    * An event names what happened (``app_password.revoked``), never a permission
+      (``app_password.revoke``): ``access.refused`` carries the permission as a field.
 """

@@ -1,4 +1,4 @@
-"""Audit events: typed records with a stable action name, written in the caller's transaction.
+"""The audit log: events (``core.platform.events``) written in the caller's transaction, and read back.
 
 ``record`` only adds to the session; the service that made the change commits both
 together, so an event exists exactly when its change does. Events are never edited.
@@ -8,69 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
+from core.platform.events import EVENT_TYPES, Event
 from core.platform.models import AuditEvent, Brand, SecurityEvent, User
 
-# The stable names of every action, as they appear in the log and its exports.
-ACTIONS = {
-    "brand.switches_changed": "Brand switches changed",
-    "brand.css_saved": "Brand login CSS saved",
-    "user.created": "Mailbox created",
-    "user.imported": "Mailboxes imported",
-    "user.2fa_enrolled": "2FA enrolled",
-    "user.2fa_reset": "2FA reset by support",
-    "user.2fa_self_disabled": "2FA turned off by the user",
-    "app_password.created": "App password created",
-    "app_password.revoked": "App password revoked",
-    "operator.created": "Operator created",
-    "operator.role_changed": "Operator role changed",
-    "operator.deactivated": "Operator deactivated",
-    "operator.password_changed": "Operator password changed",
-    "operator.totp_reset": "Operator authenticator reset",
-    "operator.totp_enrolled": "Operator authenticator enrolled",
-    "operator.sign_in": "Operator signed in",
-    "operator.sign_in_failed": "Operator sign-in failed",
-    "operator.sign_out": "Operator signed out",
-    "operator.signed_out_everywhere": "Operator signed out everywhere",
-    "access.refused": "Action refused",
-    "notification.sent": "Customer notification sent",
-    "demo.seeded": "Demo data loaded",
-}
 
-
-def record(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_key: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-    brand_id: int | None = None,
-    user_id: int | None = None,
-) -> AuditEvent:
-    """Add one audit event to the session's transaction."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    event = AuditEvent(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_key=object_key,
-        before=before,
-        after=after,
-        reason=reason,
-        brand_id=brand_id,
-        user_id=user_id,
-    )
-    session.add(event)
-    return event
+def record(session: Session, event: Event, *, actor: str) -> AuditEvent:
+    """Add ``event``, done by ``actor``, to the session's transaction."""
+    if type(event) not in EVENT_TYPES:
+        raise ValueError(f"{type(event).__name__} is not one of core.platform.events.EVENT_TYPES")
+    row = AuditEvent(actor=actor, **event.columns())
+    session.add(row)
+    return row
 
 
 @dataclass(frozen=True)

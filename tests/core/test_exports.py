@@ -696,7 +696,7 @@ def test_a_small_audit_export_as_literal_text(db_url: str) -> None:
                 AuditEvent(
                     at=datetime(2026, 2, 1, 9, tzinfo=UTC),
                     actor="=evil",
-                    action="brand.update",
+                    action="brand.switches_changed",
                     object_type="brand",
                     object_key="b;@x",
                     after={"note": "x;=1"},
@@ -707,7 +707,7 @@ def test_a_small_audit_export_as_literal_text(db_url: str) -> None:
         "at,actor,action,object_type,object_key,brand,user,reason,before,after\r\n"
         '2026-02-01T10:00:00Z,"alice","user.2fa_reset","user","ann@lit.example","\'=Brand;\'@x",'
         '"ann@lit.example","a,=1+1;\' -x","{""enrolled"":true}","{""enrolled"":false}"\r\n'
-        '2026-02-01T09:00:00Z,"\'=evil","brand.update","brand","b;\'@x",,,,,"{""note"":""x;\'=1""}"\r\n'
+        '2026-02-01T09:00:00Z,"\'=evil","brand.switches_changed","brand","b;\'@x",,,,,"{""note"":""x;\'=1""}"\r\n'
     )
     assert "".join(files.iter_csv("audit", engine=get_engine(db_url))) == want
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.access import operators
-from core.access.permissions import ACTION_WORDS, PERMISSIONS, ROLE_LABELS, Actor
+from core.access.permissions import PERMISSION_WORDS, PERMISSIONS, ROLE_LABELS, Actor
 from core.brands import switches
 from core.brands.switches import SwitchChange
 from core.mailboxes import app_passwords, twofa
@@ -141,7 +141,7 @@ def test_every_role_against_every_write(engine, world, role, write):
         with pytest.raises(PermissionDenied) as err, session_scope(engine, write=True) as s:
             call(s, actor, world)
         message = str(err.value)
-        assert ROLE_LABELS[role] in message and ACTION_WORDS[action] in message, message
+        assert ROLE_LABELS[role] in message and PERMISSION_WORDS[action] in message, message
         assert isinstance(err.value, PermissionError)
         assert snapshot(engine) == before
         (refusal,) = refusals(engine)

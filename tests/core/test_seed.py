@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from core.demo import seed as seed_module
-from core.demo.seed import DEMO_OPERATORS, SeedSummary, demo_operator_totp_secret, seed_demo
+from core.demo.credentials import DEMO_MAILBOX_PASSWORD, DEMO_OPERATORS, demo_operator_totp_secret
+from core.demo.seed import SeedSummary, seed_demo
 from core.platform.crypto import decrypt_secret, verify_password
 from core.platform.db import dispose_engines, get_engine, session_scope, upgrade_schema
 from core.platform.errors import Refused
 from core.platform.models import (
+    RESET_REASONS,
     AppPassword,
     AuditEvent,
     Brand,
@@ -23,6 +24,7 @@ from core.platform.models import (
     SecurityEvent,
     User,
 )
+from tests.core.test_events import EXAMPLES
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SMALL = {"brands": 10, "users": 2000, "seed": 11, "now": NOW}
@@ -251,11 +253,59 @@ def test_audit_history(seeded):
     assert actions.get("brand.switches_changed", 0) > 0
     assert actions.get("user.imported", 0) > 0
     for actor, reason, user_id in resets:
-        assert actor == "support" and reason in seed_module.RESET_REASONS and user_id
+        assert actor == "support" and reason in RESET_REASONS and user_id
     for before, after, brand_id, actor in changes:
         assert brand_id and actor in {"manager", "admin"}
-        assert set(before) == set(after) == {"allow_2fa", "allow_user_disable_2fa", "allow_app_passwords"}
-        assert before != after
+        switches = {"allow_2fa", "allow_user_disable_2fa", "allow_app_passwords"}
+        assert set(before) == set(after) == {*switches, "version"}
+        assert after["version"] == before["version"] + 1
+        assert {k: before[k] for k in switches} != {k: after[k] for k in switches}
+
+
+def test_each_brand_history_counts_its_versions_up_to_the_brand(seeded):
+    engine, _summary = seeded
+    with engine.connect() as conn:
+        versions = dict(conn.execute(select(Brand.id, Brand.version)).all())
+        rows = conn.execute(
+            select(AuditEvent.brand_id, AuditEvent.before, AuditEvent.after)
+            .where(AuditEvent.action.in_(["brand.switches_changed", "brand.css_saved"]))
+            .order_by(AuditEvent.at)
+        ).all()
+    steps: dict[int, list[tuple[int, int]]] = {}
+    for brand_id, before, after in rows:
+        steps.setdefault(brand_id, []).append((before["version"], after["version"]))
+    assert rows
+    for brand_id, version in versions.items():
+        made = steps.get(brand_id, [])
+        assert made == [(v, v + 1) for v in range(1, version)], brand_id
+
+
+def test_the_history_has_the_shape_the_console_writes(seeded):
+    # Each seeded row has the object type and detail keys of its event type, as a live one.
+    shapes = {
+        event.name: (event.object_type, _keys(row["before"]), _keys(row["after"])) for event, row in EXAMPLES
+    }
+    engine, _summary = seeded
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(AuditEvent.action, AuditEvent.object_type, AuditEvent.before, AuditEvent.after)
+        )
+        seen = {
+            (action, object_type, _keys(before), _keys(after)) for action, object_type, before, after in rows
+        }
+    assert {action for action, *_ in seen} >= {
+        "brand.switches_changed",
+        "user.imported",
+        "user.2fa_reset",
+        "operator.created",
+        "demo.seeded",
+    }
+    for action, *shape in seen:
+        assert tuple(shape) == shapes[action], action
+
+
+def _keys(details: dict | None) -> frozenset[str] | None:
+    return None if details is None else frozenset(details)
 
 
 def test_seeding_again_without_replace_is_refused_and_changes_nothing(seeded):
@@ -322,7 +372,7 @@ def test_demo_mailbox_password_verifies(seeded):
     engine, _summary = seeded
     with engine.connect() as conn:
         stored = conn.execute(select(User.password_hash).limit(1)).scalar_one()
-    assert verify_password(stored, seed_module.DEMO_MAILBOX_PASSWORD)
+    assert verify_password(stored, DEMO_MAILBOX_PASSWORD)
 
 
 def test_emails_are_unique_and_lowercase(seeded):
