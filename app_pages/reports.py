@@ -9,6 +9,7 @@ and capped in the page — the full files are on the command line.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import _download, _pickers, _reads, _ui
@@ -30,6 +31,23 @@ def _month_file(url: str) -> bytes:
 def capped_csv(url: str, kind: str, **options) -> bytes:
     """The header and at most CAP rows of a streamed report (the whole file: the CLI)."""
     return "".join(iter_csv(kind, engine=_ui.engine(url), limit=CAP, **options)).encode("utf-8")
+
+
+def capped_report(
+    title: str,
+    what: str,
+    preview: pd.DataFrame,
+    over: bool,
+    kind: str,
+    options: dict,
+    whole: tuple[links.ExportRequest, str, str],
+    file_name: str,
+    key: str,
+) -> None:
+    """A report whose page download holds at most CAP rows; past that, a link to the whole file."""
+    _download.report(title, what, preview, lambda: capped_csv(url, kind, **options), file_name, key)
+    if over:
+        _download.streamed(actor, *whole)
 
 
 _ui.header("Reports", "CSV files that open safely in a spreadsheet, with the same numbers as the dashboard.")
@@ -74,34 +92,32 @@ else:
 search = st.session_state.get("users_search") or UserSearch()
 preview, total = _ui.load(_reads.users_preview, url, search, _download.PREVIEW)
 filters = ", ".join(f"{k} = {v!r}" for k, v in search.__dict__.items() if v) or "every mailbox"
-_download.report(
+capped_report(
     "Users of the current search",
     f"{_ui.rows(total)} · search: {_ui.plain(filters)} (change it on the Users page)"
     + (f" · this download holds the first {CAP:,}" if total > CAP else ""),
     preview,
-    lambda: capped_csv(url, "users", search=search),
+    total > CAP,
+    "users",
+    {"search": search},
+    (links.ExportRequest.for_search(search), f"Download all {total:,} rows", "reports_users_all"),
     "users.csv",
     "reports_users",
 )
-if total > CAP:
-    _download.streamed(
-        actor, links.ExportRequest.for_search(search), f"Download all {total:,} rows", "reports_users_all"
-    )
 
 audit_filter = st.session_state.get("audit_filter") or AuditFilter()
 events = _ui.load(_reads.audit_preview, url, audit_filter, CAP + 1)
 n = len(events)
-_download.report(
+capped_report(
     "Audit log",
     (f"more than {CAP:,} events" if n > CAP else _ui.rows(n))
     + " · filters from the Audit log page · newest first"
     + (f" · this download holds the newest {CAP:,}" if n > CAP else ""),
     events,
-    lambda: capped_csv(url, "audit", audit_filter=audit_filter),
+    n > CAP,
+    "audit",
+    {"audit_filter": audit_filter},
+    (links.ExportRequest.for_audit(audit_filter), "Download the whole log", "reports_audit_all"),
     "audit-log.csv",
     "reports_audit",
 )
-if n > CAP:
-    _download.streamed(
-        actor, links.ExportRequest.for_audit(audit_filter), "Download the whole log", "reports_audit_all"
-    )

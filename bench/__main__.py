@@ -21,10 +21,9 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+from bench import OUT, ROOT, fresh_sqlite
+
 RESULTS = ROOT / "bench" / "RESULTS.md"
 PAGES = (
     "app_pages/overview.py",
@@ -47,15 +46,7 @@ def _args() -> argparse.Namespace:
 
 
 def _prepare_env() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        OUT.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            (OUT / f"bench.db{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{OUT / 'bench.db'}"
-        os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("MAC_DATA_DIR", str(OUT))
-    return url
+    return os.environ.get("DATABASE_URL") or fresh_sqlite("bench")
 
 
 def _timed(fn, repeat: int = 3) -> float:

@@ -20,10 +20,9 @@ import re
 import statistics
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+from bench import ROOT, fresh_sqlite
+
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEADING = "## Sign-in cost"
 
@@ -31,14 +30,8 @@ HEADING = "## Sign-in cost"
 def _prepare() -> str:
     # Always a SQLite file of its own: the hash dominates, and SQLite's single write lock
     # is where a hash inside a transaction would show most.
-    OUT.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        (OUT / f"signin.db{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{OUT / 'signin.db'}"
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("MAC_DATA_DIR", str(OUT))
     # The flood below comes from no address: the per-address limit is not what is measured.
-    return url
+    return fresh_sqlite("signin")
 
 
 def _timing(engine, rounds: int) -> tuple[float, float]:

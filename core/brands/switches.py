@@ -20,7 +20,8 @@ from sqlmodel import Session
 
 from core.access.permissions import Actor, require
 from core.platform import audit
-from core.platform.errors import BadInput, Conflict, NotFound
+from core.platform.db import first_or_missing
+from core.platform.errors import BadInput, Conflict
 from core.platform.events import BrandCssSaved, BrandSwitchesChanged
 from core.platform.models import AuditEvent, Brand, utcnow
 from core.reporting.adoption import AdoptionFilter, adoption_by_brand, brand_counts
@@ -70,13 +71,12 @@ def _clean_name(name: str) -> str:
 
 
 def get_brand(session: Session, name: str, *, for_update: bool = False) -> Brand:
-    stmt = select(Brand).where(func.lower(Brand.name) == _clean_name(name).lower())
-    if for_update:
-        stmt = stmt.with_for_update()
-    brand = session.scalars(stmt).first()
-    if brand is None:
-        raise NotFound(f"There is no brand {name!r}; `python -m core brands list` shows them.")
-    return brand
+    return first_or_missing(
+        session,
+        select(Brand).where(func.lower(Brand.name) == _clean_name(name).lower()),
+        for_update=for_update,
+        missing=f"There is no brand {name!r}; `python -m core brands list` shows them.",
+    )
 
 
 def switches_of(brand: Brand) -> dict[str, bool]:
@@ -202,6 +202,22 @@ def _describe_since(session: Session, brand: Brand, version: int) -> str:
     return "; ".join(parts) or "another change was saved"
 
 
+def _as_loaded(
+    session: Session, name: str, expected_version: int | None, next_step: str
+) -> tuple[Brand, int]:
+    """The brand and the version the change is made against: the one the caller loaded, or
+    (none named) the current one, locked. A newer version is refused with what changed since
+    (PRODUCT.md: no silent overwrite of a colleague's change) and ``next_step``."""
+    brand = get_brand(session, name, for_update=expected_version is None)
+    version = brand.version if expected_version is None else expected_version
+    if brand.version != version:
+        raise Conflict(
+            f"{brand.name} was changed since you loaded it (version {version} → {brand.version}): "
+            f"{_describe_since(session, brand, version)}. {next_step}"
+        )
+    return brand, version
+
+
 def set_switches(
     session: Session,
     *,
@@ -219,14 +235,9 @@ def set_switches(
     actor = require(session, actor, "brand.update")
     if not change.as_dict():
         raise BadInput("No switch was given: name at least one of the three switches to change.")
-    brand = get_brand(session, name, for_update=expected_version is None)
-    version = brand.version if expected_version is None else expected_version
-    if brand.version != version:
-        raise Conflict(
-            f"{brand.name} was changed since you loaded it (version {version} → {brand.version}): "
-            f"{_describe_since(session, brand, version)}. Reload the brand, check the switches, "
-            "then apply your change again."
-        )
+    brand, version = _as_loaded(
+        session, name, expected_version, "Reload the brand, check the switches, then apply your change again."
+    )
     impact = preview_impact(session, brand.name, change)
     if not impact.changed:
         return impact
@@ -306,13 +317,7 @@ def save_css(
 
     actor = require(session, actor, "brand.css")
     report = validate_css(css or "")
-    brand = get_brand(session, name, for_update=expected_version is None)
-    version = brand.version if expected_version is None else expected_version
-    if brand.version != version:
-        raise Conflict(
-            f"{brand.name} was changed since you loaded it (version {version} → {brand.version}): "
-            f"{_describe_since(session, brand, version)}. Reload to see it before saving your CSS."
-        )
+    brand, version = _as_loaded(session, name, expected_version, "Reload to see it before saving your CSS.")
     before = brand.custom_login_css
     if before == report.css:
         return brand, list(report.warnings)

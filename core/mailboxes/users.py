@@ -16,7 +16,8 @@ from core.mailboxes.effective_brand import brand_source, effective_brand
 from core.mailboxes.state import app_password_state, twofa_state
 from core.platform import audit
 from core.platform.crypto import hash_password
-from core.platform.errors import BadInput, NotFound, Refused
+from core.platform.db import first_or_missing
+from core.platform.errors import BadInput, Refused
 from core.platform.events import MailboxCreated, MailboxesImported
 from core.platform.models import USER_STATUSES, AppPassword, AuditEvent, Brand, Domain, User, utcnow
 
@@ -44,13 +45,12 @@ def normalize_email(email: str) -> str:
 
 def get_user(session: Session, email: str, *, for_update: bool = False) -> User:
     addr = (email or "").strip().lower()
-    stmt = select(User).where(User.email == addr)
-    if for_update:
-        stmt = stmt.with_for_update()
-    user = session.scalars(stmt).first()
-    if user is None:
-        raise NotFound(f"There is no mailbox {addr or email!r}.")
-    return user
+    return first_or_missing(
+        session,
+        select(User).where(User.email == addr),
+        for_update=for_update,
+        missing=f"There is no mailbox {addr or email!r}.",
+    )
 
 
 def _check_display_name(name: str) -> str:

@@ -23,11 +23,12 @@ from pathlib import Path
 from threading import Lock
 
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from core.platform.config import PROJECT_ROOT, get_settings, make_private_dir
+from core.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
@@ -140,6 +141,16 @@ def _keep(engine: Engine, keep: Callable[[Session], None]) -> None:
             session.commit()
     except Exception:  # the refusal itself must still reach the person
         log.exception("A record kept after a rollback could not be written")
+
+
+def first_or_missing(session: Session, stmt: Select, *, for_update: bool = False, missing: str):
+    """The first row ``stmt`` selects, locked for update when asked; ``NotFound(missing)`` if none."""
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def alembic_config(url: str):
