@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
-from core.mailboxes.users import get_user
+from core.mailboxes.users import get_user, mailbox_for_change
 from core.platform import audit
 from core.platform.crypto import hash_password
 from core.platform.errors import BadInput, NotFound, Refused
@@ -57,12 +57,13 @@ def clean_label(label: str) -> str:
 def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppPassword:
     actor = require(session, actor, "app_password.create", mailbox=email)
     name = clean_label(label)
-    user = get_user(session, email, for_update=True)
-    brand = effective_brand(session, user)
-    if not brand.allow_app_passwords:
-        raise Refused(f"{brand.name} does not allow app passwords; an account manager can turn them on.")
-    if user.status != "active":
-        raise Refused(f"{user.email} is suspended; reactivate it before creating app passwords.")
+    user, brand = mailbox_for_change(
+        session,
+        email,
+        switch="allow_app_passwords",
+        refused="{brand} does not allow app passwords; an account manager can turn them on.",
+        suspended="{email} is suspended; reactivate it before creating app passwords.",
+    )
     live = session.scalars(
         select(AppPassword.label).where(AppPassword.user_id == user.id, AppPassword.revoked_at.is_(None))
     ).all()

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.state import twofa_state
-from core.mailboxes.users import get_user
+from core.mailboxes.users import get_user, mailbox_for_change
 from core.notices import notify
 from core.platform import audit, totp
 from core.platform.crypto import encrypt_secret
@@ -70,12 +70,13 @@ def clean_reason(reason: str, other: str = "") -> str:
 def enroll(session: Session, *, actor: Actor, email: str) -> Enrolment:
     """Give the mailbox a new TOTP secret; the caller shows the URI once."""
     actor = require(session, actor, "user.enroll_2fa", mailbox=email)
-    user = get_user(session, email, for_update=True)
-    brand = effective_brand(session, user)
-    if not brand.allow_2fa:
-        raise Refused(f"{brand.name} does not allow 2FA; an account manager can turn it on for the brand.")
-    if user.status != "active":
-        raise Refused(f"{user.email} is suspended; reactivate the mailbox before enrolling it.")
+    user, brand = mailbox_for_change(
+        session,
+        email,
+        switch="allow_2fa",
+        refused="{brand} does not allow 2FA; an account manager can turn it on for the brand.",
+        suspended="{email} is suspended; reactivate the mailbox before enrolling it.",
+    )
     if user.totp_secret:
         raise Refused(f"{user.email} is enrolled already; reset its 2FA first to enrol a new token.")
     secret = totp.new_secret()

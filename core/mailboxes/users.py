@@ -43,6 +43,21 @@ def normalize_email(email: str) -> str:
     return addr
 
 
+def mailbox_for_change(
+    session: Session, email: str, *, switch: str, refused: str, suspended: str
+) -> tuple[User, Brand]:
+    """The mailbox, locked, and its effective brand, for a change the brand must allow
+    (``switch``: one of its three switches) and a suspended mailbox may not have. The refusals
+    are ``refused`` (with ``{brand}``) and ``suspended`` (with ``{email}``), in that order."""
+    user = get_user(session, email, for_update=True)
+    brand = effective_brand(session, user)
+    if not getattr(brand, switch):
+        raise Refused(refused.format(brand=brand.name))
+    if user.status != "active":
+        raise Refused(suspended.format(email=user.email))
+    return user, brand
+
+
 def get_user(session: Session, email: str, *, for_update: bool = False) -> User:
     addr = (email or "").strip().lower()
     return first_or_missing(
