@@ -8,7 +8,6 @@ Create Date: 2026-12-02
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0005"
@@ -19,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("operators") as batch:
-        batch.add_column(
-            sa.Column("credentials_changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
+        batch.add_column(sa.Column("credentials_changed_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
