@@ -54,7 +54,8 @@ SQLITE_TRIGGERS = {
 
 
 def create(conn: Connection) -> None:
-    """Create the index for the connection's engine (the migration calls this)."""
+    """Create the index for the connection's engine: today's form of what migration 0002 froze
+    (tests/reliability/test_migrations.py holds the two to the same schema)."""
     if conn.dialect.name == "sqlite":
         conn.execute(
             text(
