@@ -9,11 +9,12 @@ import time
 from datetime import timedelta
 
 import pytest
+from argon2 import extract_parameters
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from core.access import client_limit, operator_signin, sessions
-from core.platform import throttle, totp
+from core.platform import crypto, throttle, totp
 from core.platform.crypto import decrypt_secret, token_digest
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
@@ -75,9 +76,33 @@ def test_right_password_gives_a_ticket_for_the_code_step(eng, secret):
     assert failures(eng) == 0 and events(eng) == []
 
 
+class _CountingHasher:
+    """The real argon2 hasher, noting the stored hash of every verification it is asked for."""
+
+    def __init__(self, real) -> None:
+        self._real, self.verified = real, []
+
+    def verify(self, stored: str, given: str) -> bool:
+        self.verified.append(stored)
+        return self._real.verify(stored, given)
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+
 @pytest.mark.parametrize(("username", "pw"), [("olga", "wrong password"), ("nobody", PASSWORD), ("", "")])
-def test_wrong_password_or_unknown_name_is_one_message_and_an_audit_event(eng, secret, username, pw):
+def test_wrong_password_or_unknown_name_is_one_message_and_an_audit_event(
+    eng, secret, username, pw, monkeypatch
+):
+    with session_scope(eng) as s:
+        real = s.scalars(select(Operator.password_hash).where(Operator.username == "olga")).one()
+    hasher = _CountingHasher(crypto._hasher)
+    monkeypatch.setattr(crypto, "_hasher", hasher)
     step = password(eng, username, pw)
+    hashed = hasher.verified
+    # The same cost for every name (PRODUCT.md, Trust): one real hash with the real one's parameters.
+    assert len(hashed) == 1
+    assert extract_parameters(hashed[0]) == extract_parameters(real)
     assert not step.ok and step.ticket == "" and step.message == "Wrong username, password or code."
     assert failures(eng) == 1
     (event,) = events(eng)
