@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 import pytest
 from alembic import command
@@ -265,8 +266,8 @@ def test_concurrent_first_app_passwords_count_the_user_once(pg_url):
         # Commit only once PostgreSQL reports the second insert waiting on this transaction.
         waits = text("SELECT :me = ANY(pg_blocking_pids(:pid))").bindparams(me=me, pid=second_pid[0])
         with engine.connect() as watch:
-            blocked = False
-            while not blocked and not second_done.is_set():
+            blocked, deadline = False, time.monotonic() + 30
+            while not blocked and not second_done.is_set() and time.monotonic() < deadline:
                 blocked = watch.execute(waits).scalar_one()
         assert blocked, f"the second insert did not wait for the first: {errors}"
     racer.join(timeout=30)
