@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from core.platform.db import alembic_config, get_engine, session_scope, upgrade_schema
 from core.reporting import running_counts
 from core.reporting.search import search_users
 from core.reporting.search_query import UserSearch
-from tests.conftest import TABLES, pg_admin_url
+from tests.conftest import TABLES, empty_pg_database
 from tests.factories import make_app_password, make_brand, make_domain, make_user
 
 
@@ -22,17 +19,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/migrate.db"
         return
-    request.getfixturevalue("pg_url")  # skips (or fails in CI) without PostgreSQL
-    admin = make_url(pg_admin_url())
-    name = f"mac_migrate_{uuid.uuid4().hex[:8]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin.set(database=name).render_as_string(hide_password=False)
-    get_engine(admin.set(database=name).render_as_string(hide_password=False)).dispose()
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
+    with empty_pg_database("mac_migrate") as url:
+        yield url
 
 
 # The running counts (migration 0003) come after the first migration.

@@ -17,7 +17,7 @@ from core.platform.db import session_scope
 from core.reporting import links
 from core.reporting.exports import files
 from core.reporting.exports.cells import FORMULA_TRIGGERS
-from tests.core.test_exports import new_database
+from tests.conftest import new_database
 from tests.factories import make_brand, make_domain, make_user
 from tests.web.test_server import ROOT, Client, Server, _start, fresh_operator, sign_in
 
