@@ -20,7 +20,8 @@ from core.platform.db import dispose_engines, session_scope
 from core.platform.models import Brand
 from tests.browser.chromium import ARTIFACTS, IDLE, launched, need_chromium
 from tests.factories import make_app_password, make_domain, make_user
-from tests.web.test_server import Client, _start, fresh_operator, location, sign_in
+from tests.live_server import new_server
+from tests.web.test_server import Client, fresh_operator, location, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -52,7 +53,7 @@ FORBIDDEN = {
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     need_chromium()
-    server = _start(tmp_path_factory.mktemp("hostile-text"))
+    server = new_server(tmp_path_factory.mktemp("hostile-text"))
     server.add_operators()
     secret = fresh_operator(server, "reviewer", "admin")
     with session_scope(server.engine, write=True) as s:

@@ -23,7 +23,8 @@ from core.platform.models import Brand, Notification
 from tests.browser.chromium import ARTIFACTS, IDLE, launched, need_chromium
 from tests.core.test_notify import Collector, SmtpServer, received, wait_until
 from tests.factories import make_domain, make_user
-from tests.web.test_server import Client, _start, fresh_operator, location, sign_in
+from tests.live_server import new_server
+from tests.web.test_server import Client, fresh_operator, location, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -55,7 +56,7 @@ class Gated(Collector):
 def site(tmp_path_factory) -> Iterator[dict]:
     need_chromium()
     with SmtpServer(handler=Gated()) as smtp:
-        server = _start(tmp_path_factory.mktemp("notice"))
+        server = new_server(tmp_path_factory.mktemp("notice"))
         server.env["SMTP_URL"] = smtp.url
         server.add_operators()
         secret = fresh_operator(server, "lead", "support")

@@ -17,7 +17,7 @@ from core.platform.db import session_scope
 from core.platform.models import AuditEvent, Brand
 from tests.browser.chromium import ARGS, CHROMIUM, IDLE, need_chromium
 from tests.factories import make_operator
-from tests.web.test_server import Server, _start
+from tests.live_server import Server, new_server
 from web.cookies import cookie_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,7 +28,7 @@ WRITERS = 5
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory):
     need_chromium()
-    server = _start(tmp_path_factory.mktemp("sessions"))
+    server = new_server(tmp_path_factory.mktemp("sessions"))
     seeded = server.cli("seed", "--brands", "8", "--users", "300")
     assert seeded.returncode == 0, seeded.stderr
     try:

@@ -19,7 +19,8 @@ from core.reporting.exports import files
 from core.reporting.exports.cells import FORMULA_TRIGGERS
 from tests.conftest import new_database
 from tests.factories import make_brand, make_domain, make_user
-from tests.web.test_server import ROOT, Client, Server, _start, fresh_operator, sign_in
+from tests.live_server import Server, new_server
+from tests.web.test_server import Client, fresh_operator, sign_in
 
 # Display names a ";" reader would split into a formula, and each one's cell as the export
 # must write it: between double quotes (an inner one doubled), a ' before every piece that
@@ -46,10 +47,8 @@ def dl_server(request, tmp_path_factory) -> Iterator[Server]:
     every third one enrolled, display names taken from NAMES in turn."""
     tmp = tmp_path_factory.mktemp("download")
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            s = _start(tmp)
-        else:
-            s = _start_on(tmp, stack.enter_context(new_database("postgres", tmp)))
+        url = None if request.param == "sqlite" else stack.enter_context(new_database("postgres", tmp))
+        s = new_server(tmp, url=url)
         with session_scope(s.engine, write=True) as ses:
             brand = make_brand(ses, "=Evil Brand", allow_2fa=True)
             dom = make_domain(ses, brand, "dl.example.com")
@@ -61,17 +60,6 @@ def dl_server(request, tmp_path_factory) -> Iterator[Server]:
             yield s
         finally:
             s.stop()
-
-
-def _start_on(tmp, url: str) -> Server:
-    """A server (as ``_start``) on the database at ``url``."""
-    if not (ROOT / "dashboard.py").exists():
-        pytest.skip("dashboard.py is not there yet; server.py serves it")
-    server = Server(tmp)
-    server.url = server.env["DATABASE_URL"] = url
-    init = server.cli("init")
-    assert init.returncode == 0, init.stderr
-    return server
 
 
 def _signed_in(server: Server, username: str, role: str) -> Client:
