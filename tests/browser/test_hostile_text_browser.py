@@ -1,6 +1,6 @@
 """Hostile text in the real console, in Debian's Chromium: shown as text, no link, no image.
 
-The server is ``streamlit run server.py`` (tests/web/test_server.py's ``Server``); the
+The server is ``streamlit run server.py`` (``tests.live_server``); the
 operator signs in through /signin with password and TOTP code, and the browser gets the
 session cookie that sign-in set. A mailbox's display name, a brand's name and an app
 password's label hold Markdown that would link and fetch from 127.0.0.1:9 (a closed port),

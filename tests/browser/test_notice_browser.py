@@ -1,6 +1,6 @@
 """A 2FA reset's customer notice, end to end: the real server sends it, the page shows it sent.
 
-``streamlit run server.py`` (tests/web/test_server.py's ``Server``) with ``SMTP_URL`` pointing
+``streamlit run server.py`` (``tests.live_server``) with ``SMTP_URL`` pointing
 at an aiosmtpd server this test runs on loopback; support signs in through /signin, opens a
 2FA user's page in Debian's Chromium and disables 2FA through the dialog. Nothing else
 sends: the message reaches the SMTP server only through the sender the server started.

@@ -21,6 +21,7 @@ from tests.live_server import Server, new_server
 from web.cookies import cookie_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.async_api").expect
 SESSIONS = 20
 WRITERS = 5
 
@@ -77,9 +78,9 @@ async def _session(browser, base: str, name: str, cookie: str, brand: str | None
                 return f"{name}: the sidebar shows someone else: {sidebar[:200]!r}"
         if brand:
             await page.get_by_text("Allow app-specific passwords", exact=True).first.click()
-            await page.wait_for_timeout(500)
-            await page.wait_for_selector(IDLE, state="attached", timeout=120_000)
-            await page.get_by_role("button", name="Update", exact=True).click()
+            update = page.get_by_role("button", name="Update", exact=True)
+            await expect(update).to_be_enabled(timeout=120_000)  # the rerun has taken the flip
+            await update.click()
             await page.get_by_text(f"{brand} updated.").first.wait_for(timeout=120_000)
         return "ok"
     finally:
