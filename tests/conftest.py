@@ -12,6 +12,8 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 
@@ -58,24 +60,55 @@ def _pg_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unreachable ({reason}); start it to run these tests")
 
 
+@contextmanager
+def empty_pg_database(prefix: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database without any table, dropped afterwards.
+
+    Without a server it skips the test with the reason (fails it when CI is set).
+    """
+    admin_url = make_url(pg_admin_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any connection error
+        admin.dispose()
+        _pg_unavailable(str(exc).splitlines()[0])
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def new_database(backend: str, tmp_dir: Path) -> Iterator[str]:
+    """A new database at the newest schema: an SQLite file in ``tmp_dir`` ("sqlite") or a
+    PostgreSQL database ("postgres"); dropped or disposed afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_dir}/mac-{uuid.uuid4().hex[:8]}.db"
+        upgrade_schema(url)
+        try:
+            yield url
+        finally:
+            get_engine(url).dispose()
+        return
+    with empty_pg_database("mac_test") as url:
+        upgrade_schema(url)
+        yield url
+
+
 @pytest.fixture(scope="session")
 def pg_url(worker_id: str) -> Iterator[str]:
     """A fresh PostgreSQL database for this test worker, at the newest schema."""
-    admin = make_url(pg_admin_url())
-    name = f"mac_test_{worker_id}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any connection error
-        _pg_unavailable(str(exc).splitlines()[0])
-    url = admin.set(database=name).render_as_string(hide_password=False)
-    upgrade_schema(url)
-    yield url
-    dispose_engines()
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
+    with empty_pg_database(f"mac_test_{worker_id}") as url:
+        upgrade_schema(url)
+        yield url
+        dispose_engines()
 
 
 @pytest.fixture(scope="session")

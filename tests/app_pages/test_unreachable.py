@@ -7,10 +7,11 @@ import shutil
 
 from sqlalchemy import func, select
 
+from app_pages._ui import DB_BUSY
 from core.platform.config import get_settings
 from core.platform.db import dispose_engines
-from core.platform.models import AuditEvent
-from tests.app_pages.conftest import texts
+from core.platform.models import AuditEvent, Brand
+from tests.app_pages.conftest import read, texts
 
 
 def test_a_vanished_database_gives_a_clear_error_then_recovers(
@@ -48,25 +49,35 @@ def test_a_vanished_database_gives_a_clear_error_then_recovers(
     assert any(m.label == "Users" for m in at.metric)
 
 
-def test_a_write_against_an_unreachable_database_changes_nothing(basic, engine, open_page):
+def test_a_write_against_an_unreachable_database_changes_nothing(basic, engine, open_page, monkeypatch):
+    """The page renders with the database up; it goes away before Update is pressed."""
     at = open_page("brands", as_="manager", brand="Beta Mail")
-    before = _events(engine)
-    # Point the app at a PostgreSQL port where nothing listens, then press Update.
-    import os
-
-    os.environ["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1"
+    at.toggle[0].set_value(True).run()
+    (update,) = [b for b in at.button if b.label == "Update"]
+    assert not update.disabled
+    before = (_events(engine), _brand(engine))
+    assert before[1] == (False, 1)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
     get_settings.cache_clear()
-    try:
-        at.toggle[0].set_value(not at.toggle[0].value).run()
-        update = [b for b in at.button if b.label == "Update"]
-        if update:
-            update[0].click().run()
-        assert not at.exception
-        assert "unreachable or busy" in texts(at)
-    finally:
-        os.environ["DATABASE_URL"] = str(engine.url)
-        get_settings.cache_clear()
-    assert _events(engine) == before
+    update.click().run()
+    assert not at.exception
+    assert (_events(engine), _brand(engine)) == before
+    # The click's write ran and was answered with the next step (the guard then stops the page).
+    kind, message = at.session_state["brands_flash"]
+    assert (kind, str(message)) == ("error", DB_BUSY)
+    # The database is back: the page says the Update did not happen, and nothing was written.
+    monkeypatch.setenv("DATABASE_URL", str(engine.url))
+    get_settings.cache_clear()
+    at.run()
+    assert not at.exception
+    assert DB_BUSY in [read(e.value) for e in at.error]
+    assert (_events(engine), _brand(engine)) == before
+
+
+def _brand(engine) -> tuple[bool, int]:
+    with engine.connect() as conn:
+        row = conn.execute(select(Brand.allow_2fa, Brand.version).where(Brand.name == "Beta Mail")).one()
+    return tuple(row)
 
 
 def _events(engine) -> int:

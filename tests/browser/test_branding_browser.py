@@ -11,30 +11,24 @@ Without Chromium the test is skipped with the reason, except when CI is set: the
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import requests
 from sqlalchemy import select, update
 
 from core.brands.login_page import _page, preview_data_url
 from core.platform.db import get_engine, session_scope
 from core.platform.models import Brand
 from core.reporting.adoption import brand_names
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, IDLE, as_shown, launched
+from tests.browser.chromium import ARTIFACTS, IDLE, as_shown, launched, need_chromium
 from tests.factories import make_brand, session_token
+from tests.live_server import new_server
 
-ROOT = Path(__file__).resolve().parents[2]
-PY = str(ROOT / ".venv" / "bin" / "python")
-STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
+expect = pytest.importorskip("playwright.sync_api").expect
 HOSTILE_NAME = "<script>alert('name')</script> Mail"
 LEGACY_NAME = "Legacy Mail"  # a brand whose CSS was stored before the no-outside-URL rule
 HEADER_BG = "rgb(16, 42, 92)"  # #102a5c, a dark blue
@@ -58,39 +52,14 @@ BRANDED_CSS = """\
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"The browser test must run in CI: {reason}")
-    pytest.skip(f"{reason}; run `make browser` (apt-get install chromium) to run it")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    if not Path(CHROMIUM).exists():
-        _missing(f"Chromium is not installed at {CHROMIUM}")
+    need_chromium()
     from web.cookies import cookie_value
 
-    tmp = tmp_path_factory.mktemp("branding-browser")
-    url = f"sqlite:///{tmp}/mac.db"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MAC_DATA_DIR": str(tmp),
-        "MAC_SECRET_KEY": os.environ["MAC_SECRET_KEY"],  # the same key signs the cookie here
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    for args in (["init"], ["seed", "--brands", "6", "--users", "200"]):
-        r = subprocess.run(
-            [PY, "-m", "core", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
-        )
-        assert r.returncode == 0, r.stderr
-    engine = get_engine(url)
+    server = new_server(tmp_path_factory.mktemp("branding-browser"), entry="dashboard.py")
+    server.must("seed", "--brands", "6", "--users", "200")
+    engine = server.engine
     with session_scope(engine, write=True) as s:
         make_brand(s, HOSTILE_NAME, allow_2fa=True)
         make_brand(s, LEGACY_NAME)
@@ -102,44 +71,18 @@ def site(tmp_path_factory) -> Iterator[dict]:
             select(Brand.name).where(Brand.allow_2fa.is_(True), Brand.name != HOSTILE_NAME).order_by(Brand.id)
         ).first()
     engine.dispose()
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [STREAMLIT, "run", "dashboard.py", "--server.port", str(port), "--server.headless", "true"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield {
-                "base": base,
-                "url": url,
-                "cookie": cookie_value(token),
-                "brand": brand,
-                "log": log_path,
-                "demo_brand": demo_brand,
-            }
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    server.start()
+    try:
+        yield {
+            "base": server.base,
+            "url": server.url,
+            "cookie": cookie_value(token),
+            "brand": brand,
+            "log": server.log,
+            "demo_brand": demo_brand,
+        }
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -178,18 +121,9 @@ def _header_bg(page) -> str:
     return _preview(page).locator(".modalheader").evaluate("e => getComputedStyle(e).backgroundColor")
 
 
-def _wait_for(fn, expected, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        try:
-            value = fn()
-        except Exception as exc:  # the iframe is being replaced: try again
-            value = exc
-        if value == expected:
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"expected {expected!r}, last saw {value!r}")
+def _styled(page) -> None:
+    """Wait until the pop-up's header shows the branded colour (the preview is redrawn)."""
+    expect(_preview(page).locator(".modalheader")).to_have_css("background-color", HEADER_BG, timeout=30_000)
 
 
 def _paste(page, css: str) -> None:
@@ -201,21 +135,24 @@ def test_a_branded_pop_up_at_both_widths(site, page):
     ARTIFACTS.mkdir(exist_ok=True)
     _open(page, site, site["brand"])
     _paste(page, BRANDED_CSS)
-    _wait_for(lambda: _header_bg(page), HEADER_BG)
+    _styled(page)
     header = _preview(page).locator(".modalheader")
     assert header.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
     assert header.inner_text() == site["brand"]
     page.locator(IDLE).wait_for()
-    page.wait_for_timeout(500)  # let the table and the iframe settle before the picture
+    _rendered(_preview(page))
     page.screenshot(path=str(ARTIFACTS / "branding-desktop.png"))
     iframe = page.locator("iframe[title^='Preview of']")
     desktop_width = iframe.bounding_box()["width"]
     assert desktop_width > 390 + 100
 
     page.locator("[data-testid='stButtonGroup']").get_by_text("Phone", exact=True).click()
-    _wait_for(lambda: round(iframe.bounding_box()["width"]), 390)
-    _wait_for(lambda: _header_bg(page), HEADER_BG)
-    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => Math.round(document.querySelector(\"iframe[title^='Preview of']\")"
+        "?.getBoundingClientRect().width) === 390"
+    )
+    _styled(page)
+    _rendered(_preview(page))
     page.screenshot(path=str(ARTIFACTS / "branding-phone.png"))
 
     # The pop-up fits the phone width (no horizontal overflow inside the frame).
@@ -249,7 +186,7 @@ def test_script_in_the_brand_name_or_the_css_never_runs(site, page):
     ).wait_for()
     assert _preview(page).locator("script").count() == 0
     page.locator(IDLE).wait_for()
-    page.wait_for_timeout(1500)  # time for any script to have fired
+    _rendered(_preview(page))  # a script in the preview would have run before its load event
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "branding-refused.png"))
     assert page.dialogs == []  # type: ignore[attr-defined]
@@ -260,7 +197,7 @@ def test_the_code_shown_for_the_demo_mailbox_drives_the_pop_up(site, page):
     brand = site["demo_brand"]
     _open(page, site, brand)
     _paste(page, BRANDED_CSS)
-    _wait_for(lambda: _header_bg(page), HEADER_BG)
+    _styled(page)
     caption = page.get_by_text(
         re.compile(r"^Driving preview@.*\.invalid, the demo mailbox \(not a real customer\)")
     )
@@ -273,7 +210,7 @@ def test_the_code_shown_for_the_demo_mailbox_drives_the_pop_up(site, page):
     assert _header_bg(page) == HEADER_BG  # the same CSS styles the success state
     assert "Code accepted" in modal.locator(".status").inner_text()
     page.locator(IDLE).wait_for()
-    page.wait_for_timeout(500)
+    _rendered(_preview(page))
     page.screenshot(path=str(ARTIFACTS / "branding-success.png"))
     assert page.dialogs == []  # type: ignore[attr-defined]
 
@@ -361,8 +298,11 @@ def _rendered(frame) -> None:
     and its fonts are settled."""
     frame.locator(".modalheader").wait_for(timeout=30_000)
     body = frame.locator("body")
-    _wait_for(lambda: body.evaluate("() => document.readyState"), "complete")
-    _wait_for(lambda: body.evaluate("async () => (await document.fonts.ready).status"), "loaded")
+    body.evaluate(
+        "() => document.readyState === 'complete'"
+        " || new Promise(done => addEventListener('load', () => done(true), { once: true }))"
+    )
+    assert body.evaluate("async () => (await document.fonts.ready).status") == "loaded"
 
 
 def test_a_stored_brand_css_from_before_the_rule_reaches_no_outside_host(site, page, outside_host):

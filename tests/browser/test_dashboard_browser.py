@@ -8,13 +8,7 @@ of every page lands in tests/artifacts/ (ignored by git) for a person to look at
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -24,57 +18,24 @@ from core.platform.db import dispose_engines, get_engine, session_scope
 from core.platform.models import AuditEvent, Brand, Notification, Operator, User
 from core.reporting.search import search_users
 from core.reporting.search_query import UserSearch
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, as_shown, free_port, need_chromium
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, IDLE, as_shown, need_chromium
 from tests.factories import session_token
+from tests.live_server import new_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     need_chromium()
-    data = tmp_path_factory.mktemp("browser-data")
-    url = f"sqlite:///{data}/mac.db"
-    env = {**os.environ, "DATABASE_URL": url, "MAC_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
-    for args in (["init"], ["seed", "--brands", "8", "--users", "300"]):
-        subprocess.run(
-            [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, check=True, capture_output=True
-        )
-    port = free_port()
-    log = (data / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            *(str(Path(sys.executable).parent / "streamlit"), "run", "dashboard.py"),
-            *("--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    live = new_server(tmp_path_factory.mktemp("browser-data"), entry="dashboard.py")
+    live.must("seed", "--brands", "8", "--users", "300")
+    live.args = ["--server.address", "127.0.0.1"]
+    live.start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:  # noqa: S310 (localhost)
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(data / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield {"base": base, "url": url, "engine": get_engine(url)}
+        yield {"base": live.base, "url": live.url, "engine": get_engine(live.url)}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        live.stop()
         dispose_engines()
 
 
@@ -110,12 +71,18 @@ def page(server: dict):
         browser.close()
 
 
+# No skeleton left, and every plotly chart drawn (they draw after the script run ends).
+DRAWN = """() => !document.querySelector("[data-testid='stSkeleton']")
+    && [...document.querySelectorAll("[data-testid='stPlotlyChart']")].every(c => c.querySelector(".main-svg"))"""
+
+
 def settle(page, timeout: float = 30_000) -> None:
-    """Wait as Streamlit's own e2e tests do: the script idle and no skeleton left."""
-    page.wait_for_timeout(300)  # let a rerun that a click started begin
+    """Wait as Streamlit's own e2e tests do: the script idle, no skeleton left, charts drawn.
+
+    After a click, first wait for what the click shows: the page is idle before its rerun too.
+    """
     page.wait_for_selector(IDLE, state="attached", timeout=timeout)
-    page.wait_for_function("!document.querySelector(\"[data-testid='stSkeleton']\")", timeout=timeout)
-    page.wait_for_timeout(500)  # charts draw after the script ends
+    page.wait_for_function(DRAWN, timeout=timeout)
 
 
 def visit(page, server: dict, path: str, shot: str) -> None:
@@ -146,12 +113,12 @@ def test_a_brand_change_through_the_ui(page, server):
         name = s.scalars(select(Brand.name).where(Brand.allow_2fa.is_(False)).order_by(Brand.name)).first()
     visit(page, server, f"/brands?brand={name}", "brand-before")
     page.get_by_text("Allow two-factor auth (2FA)", exact=True).first.click()
+    page.get_by_text("will be asked for a code again").first.wait_for(timeout=30_000)
     settle(page)
-    assert page.get_by_text("will be asked for a code again").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "brand-impact.png"), full_page=True)
     page.get_by_role("button", name="Update", exact=True).click()
+    page.get_by_text(f"{name} updated.").first.wait_for(timeout=30_000)
     settle(page)
-    page.get_by_text(f"{name} updated.").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "brand-after.png"), full_page=True)
     with session_scope(server["engine"]) as s:
         brand = s.scalars(select(Brand).where(Brand.name == name)).one()

@@ -1,6 +1,6 @@
 """Hostile text in the real console, in Debian's Chromium: shown as text, no link, no image.
 
-The server is ``streamlit run server.py`` (tests/web/test_server.py's ``Server``); the
+The server is ``streamlit run server.py`` (``tests.live_server``); the
 operator signs in through /signin with password and TOTP code, and the browser gets the
 session cookie that sign-in set. A mailbox's display name, a brand's name and an app
 password's label hold Markdown that would link and fetch from 127.0.0.1:9 (a closed port),
@@ -20,7 +20,8 @@ from core.platform.db import dispose_engines, session_scope
 from core.platform.models import Brand
 from tests.browser.chromium import ARTIFACTS, IDLE, launched, need_chromium
 from tests.factories import make_app_password, make_domain, make_user
-from tests.web.test_server import Client, _start, fresh_operator, location, sign_in
+from tests.live_server import new_server
+from tests.web.test_server import Client, fresh_operator, location, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -52,7 +53,7 @@ FORBIDDEN = {
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     need_chromium()
-    server = _start(tmp_path_factory.mktemp("hostile-text"))
+    server = new_server(tmp_path_factory.mktemp("hostile-text"))
     server.add_operators()
     secret = fresh_operator(server, "reviewer", "admin")
     with session_scope(server.engine, write=True) as s:

@@ -1,6 +1,6 @@
 """A 2FA reset's customer notice, end to end: the real server sends it, the page shows it sent.
 
-``streamlit run server.py`` (tests/web/test_server.py's ``Server``) with ``SMTP_URL`` pointing
+``streamlit run server.py`` (``tests.live_server``) with ``SMTP_URL`` pointing
 at an aiosmtpd server this test runs on loopback; support signs in through /signin, opens a
 2FA user's page in Debian's Chromium and disables 2FA through the dialog. Nothing else
 sends: the message reaches the SMTP server only through the sender the server started.
@@ -21,9 +21,10 @@ from sqlalchemy import select
 from core.platform.db import dispose_engines, session_scope
 from core.platform.models import Brand, Notification
 from tests.browser.chromium import ARTIFACTS, IDLE, launched, need_chromium
-from tests.core.test_notify import Collector, SmtpServer, received, wait_until
+from tests.core.test_notify import Collector, SmtpServer, received
 from tests.factories import make_domain, make_user
-from tests.web.test_server import Client, _start, fresh_operator, location, sign_in
+from tests.live_server import new_server
+from tests.web.test_server import Client, fresh_operator, location, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -43,19 +44,23 @@ class Gated(Collector):
         super().__init__()
         self.gate = threading.Event()
         self.waiting = threading.Event()
+        self.taken = threading.Event()
 
     async def handle_DATA(self, server, session, envelope) -> str:
         self.waiting.set()
         # The sender's SMTP timeout is 10 s a step: the test opens the gate well before.
         await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 8)
-        return await super().handle_DATA(server, session, envelope)
+        try:
+            return await super().handle_DATA(server, session, envelope)
+        finally:
+            self.taken.set()
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     need_chromium()
     with SmtpServer(handler=Gated()) as smtp:
-        server = _start(tmp_path_factory.mktemp("notice"))
+        server = new_server(tmp_path_factory.mktemp("notice"))
         server.env["SMTP_URL"] = smtp.url
         server.add_operators()
         secret = fresh_operator(server, "lead", "support")
@@ -101,12 +106,13 @@ def test_the_reset_notice_reaches_the_smtp_server_and_shows_as_sent(site, page):
     expect(dialog).to_contain_text("this server's sender delivers them within seconds")
 
     # The server's own sender has it at the SMTP server; the dialog shows it being sent.
-    wait_until(smtp.handler.waiting.is_set, timeout=60, what="the sender at the SMTP server")
+    assert smtp.handler.waiting.wait(timeout=60), "the sender did not reach the SMTP server"
     expect(dialog).to_contain_text("Notice: sending (attempt 1)", timeout=5_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "notice-dialog-sending.png"))
     smtp.handler.gate.set()
-    wait_until(lambda: received(smtp, EMAIL) == 1, timeout=60, what="the notice at the SMTP server")
+    assert smtp.handler.taken.wait(timeout=60), "the SMTP server did not take the notice"
+    assert received(smtp, EMAIL) == 1
     message = next(m for m in smtp.handler.messages if m["To"] == EMAIL)
     assert "two-factor authentication was turned off" in str(message["Subject"])
     # The dialog follows its notice (no click needed) until it is sent.

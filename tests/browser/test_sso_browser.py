@@ -14,8 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.chromium import ARTIFACTS, launched, need_chromium
+from tests.live_server import Server, new_server
 from tests.web.oidc_provider import Provider
-from tests.web.test_server import PASSWORD, Server, _start
+from tests.web.test_server import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +27,7 @@ def site(tmp_path_factory) -> Iterator[tuple[Server, Provider]]:
     provider = Provider()
     provider.start()
     tmp = tmp_path_factory.mktemp("browser-sso")
-    server = _start(tmp)
+    server = new_server(tmp)
     secrets_file = tmp / "secrets.toml"
     secrets_file.write_text(
         provider.secrets_toml(server.base, "acme", {"nina@example.com": "nina", "stranger@example.com": "x"})

@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from core.platform import totp
 from core.platform.db import get_engine, session_scope
@@ -44,7 +42,7 @@ from core.platform.models import (
     User,
 )
 from core.reporting.adoption import ADOPTION_FIELDS
-from tests.conftest import pg_admin_url
+from tests.conftest import empty_pg_database
 from tests.factories import (
     PASSWORD,
     make_app_password,
@@ -203,18 +201,8 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         path.touch()
         yield f"sqlite:///{path}"
         return
-    request.getfixturevalue("pg_url")  # skips (or fails in CI) without a server
-    admin = make_url(pg_admin_url())
-    name = f"mac_empty_{uuid.uuid4().hex[:10]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with empty_pg_database("mac_empty") as url:
+        yield url
 
 
 def test_every_command_on_a_database_without_schema_says_to_run_init(empty_db_url: str, tmp_path: Path):

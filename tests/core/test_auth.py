@@ -9,11 +9,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from argon2 import extract_parameters
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from core.access import client_limit, operator_signin, sessions
-from core.platform import throttle, totp
+from core.platform import crypto, throttle, totp
 from core.platform.crypto import decrypt_secret, token_digest
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
@@ -75,9 +77,33 @@ def test_right_password_gives_a_ticket_for_the_code_step(eng, secret):
     assert failures(eng) == 0 and events(eng) == []
 
 
+class _CountingHasher:
+    """The real argon2 hasher, noting the stored hash of every verification it is asked for."""
+
+    def __init__(self, real) -> None:
+        self._real, self.verified = real, []
+
+    def verify(self, stored: str, given: str) -> bool:
+        self.verified.append(stored)
+        return self._real.verify(stored, given)
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+
 @pytest.mark.parametrize(("username", "pw"), [("olga", "wrong password"), ("nobody", PASSWORD), ("", "")])
-def test_wrong_password_or_unknown_name_is_one_message_and_an_audit_event(eng, secret, username, pw):
+def test_wrong_password_or_unknown_name_is_one_message_and_an_audit_event(
+    eng, secret, username, pw, monkeypatch
+):
+    with session_scope(eng) as s:
+        real = s.scalars(select(Operator.password_hash).where(Operator.username == "olga")).one()
+    hasher = _CountingHasher(crypto._hasher)
+    monkeypatch.setattr(crypto, "_hasher", hasher)
     step = password(eng, username, pw)
+    hashed = hasher.verified
+    # The same cost for every name (PRODUCT.md, Trust): one real hash with the real one's parameters.
+    assert len(hashed) == 1
+    assert extract_parameters(hashed[0]) == extract_parameters(real)
     assert not step.ok and step.ticket == "" and step.message == "Wrong username, password or code."
     assert failures(eng) == 1
     (event,) = events(eng)
@@ -252,10 +278,12 @@ def test_session_idle_30_minutes_ends(eng, secret):
 
 def test_touch_writes_at_most_every_30_seconds(eng, secret):
     token = signed_in(eng, secret)
-    before = _last_seen(eng, token)
-    with session_scope(eng, write=True) as s:
-        sessions.session_actor(s, token)
-    assert _last_seen(eng, token) == before
+    for seconds_ago, written in ((0, False), (25, False), (35, True)):
+        _age(eng, token, seconds_ago / 60)
+        before = _last_seen(eng, token)
+        with session_scope(eng, write=True) as s:
+            sessions.session_actor(s, token)
+        assert (_last_seen(eng, token) != before) is written, seconds_ago
 
 
 def test_unknown_or_missing_token_is_no_one(eng, secret):
@@ -335,7 +363,20 @@ def test_the_password_is_hashed_outside_any_write_transaction(eng, secret, monke
     ["olga\tadmin", "olga\nFORGED line", "x" * 65, "o", "olga;=cmd|' /C calc'!A0", "ölga", " "],
 )
 def test_a_username_no_operator_could_have_never_reaches_the_database(eng, secret, given):
-    step = password(eng, given, PASSWORD)
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, params, context, many) -> None:
+        values = params.values() if isinstance(params, dict) else params or ()
+        sent.extend(v for v in values if isinstance(v, str))
+
+    sa_event.listen(eng, "before_cursor_execute", note)
+    try:
+        step = password(eng, given, PASSWORD)
+    finally:
+        sa_event.remove(eng, "before_cursor_execute", note)
+    assert sent  # the failure is written, under a stand-in name
+    name = given.strip().lower()
+    assert not {given, name, f"operator:{name}"} & set(sent)
     assert not step.ok and step.message == "Wrong username, password or code."
     (event,) = events(eng)
     assert (event.actor, event.object_key) == (operator_signin.INVALID_NAME, operator_signin.INVALID_NAME)

@@ -11,11 +11,8 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
-import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,12 +21,9 @@ import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from core.platform.audit import AuditFilter
-from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.db import get_engine, session_scope
 from core.platform.models import (
     AppPassword,
     AuditEvent,
@@ -45,8 +39,7 @@ from core.platform.models import (
 from core.reporting.adoption import ADOPTION_FIELDS
 from core.reporting.exports import cells, files, frames, registry
 from core.reporting.search_query import UserSearch
-
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.conftest import new_database
 
 # Text that a spreadsheet would run, or that must come back untouched.
 PAYLOADS = [
@@ -98,42 +91,6 @@ HARMLESS = [
 
 def must_escape(text: str) -> bool:
     return text in PAYLOADS
-
-
-# --- databases -----------------------------------------------------------------------------
-
-
-@contextmanager
-def new_database(backend: str, tmp_dir) -> Iterator[str]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_dir}/exports-{secrets.token_hex(4)}.db"
-        upgrade_schema(url)
-        yield url
-        get_engine(url).dispose()
-        return
-    base = make_url(os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT)
-    name = f"mac_test_exports_{secrets.token_hex(6)}"
-    admin = create_engine(
-        base.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as exc:
-        admin.dispose()
-        reason = f"PostgreSQL unreachable at {base.render_as_string(hide_password=True)}: {exc.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_schema(url)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @dataclass

@@ -3,6 +3,7 @@ imports that are all or none, and adoption figures against an independent count.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -19,9 +20,6 @@ from core.platform.errors import BadInput, PermissionDenied, Refused
 from core.platform.models import (
     AppPassword,
     AuditEvent,
-    Brand,
-    Company,
-    Domain,
     Notification,
     SecurityEvent,
     User,
@@ -283,44 +281,47 @@ def test_import_is_all_or_none_with_line_and_column(engine):
 
 
 def test_adoption_matches_an_independent_count(engine):
+    """The expected figures are counted from what the test makes, as it makes it: the effective
+    brand is the user's own, else the domain's, else the company's (PRODUCT.md)."""
+    rnd = random.Random(5)
+    switches = {"On": (True, True), "Off": (False, False)}  # (allow_2fa, allow_app_passwords)
+    expect: dict[str, dict] = {"On": _zero(), "Off": _zero()}
     with session_scope(engine, write=True) as s:
         on = make_brand(s, "On", allow_2fa=True, allow_app_passwords=True)
         off = make_brand(s, "Off")
-        d1, d2 = make_domain(s, on, "one.example.com"), make_domain(s, off, "two.example.com")
-        import random
-
-        rnd = random.Random(5)
-        for i in range(60):
-            dom = d1 if i % 3 else d2
-            u = make_user(
-                s,
-                dom,
-                twofa=rnd.random() < 0.5,
-                status="suspended" if rnd.random() < 0.1 else "active",
-                brand=off if i % 17 == 0 else None,
-            )
-            for k in range(rnd.randint(0, 3)):
-                make_app_password(s, u, f"L{k}", revoked=rnd.random() < 0.2)
+        # (domain, the brand its users get without their own): company, then domain override.
+        domains = [
+            (make_domain(s, on, "one.example.com"), "On"),
+            (make_domain(s, off, "two.example.com"), "Off"),
+            (make_domain(s, off, "three.example.com", domain_brand=on), "On"),
+            (make_domain(s, on, "four.example.com", domain_brand=off), "Off"),
+        ]
+        for i in range(80):
+            dom, inherited = domains[i % len(domains)]
+            own = (on, "On") if i % 13 == 0 else (off, "Off") if i % 11 == 0 else (None, None)
+            enrolled = rnd.random() < 0.5
+            active = rnd.random() >= 0.1
+            u = make_user(s, dom, twofa=enrolled, status="active" if active else "suspended", brand=own[0])
+            revoked = [rnd.random() < 0.2 for _ in range(rnd.randint(0, 3))]
+            for k, gone in enumerate(revoked):
+                make_app_password(s, u, f"L{k}", revoked=gone)
+            if not active:
+                continue
+            brand = own[1] or inherited
+            allow_2fa, allow_ap = switches[brand]
+            live = revoked.count(False)
+            e = expect[brand]
+            e["users"] += 1
+            if enrolled:
+                e["users_2fa" if allow_2fa else "users_2fa_dormant"] += 1
+            if live and allow_ap:
+                e["users_app_passwords"] += 1
+                e["app_passwords"] += live
+    assert all(e["users"] and e["users_2fa"] + e["users_2fa_dormant"] for e in expect.values())
+    assert expect["On"]["users_app_passwords"]
     with session_scope(engine) as s:
         got = {r["brand"]: r for r in adoption_by_brand(s)}
         by_domain = {r["domain"]: r for r in adoption_by_domain(s)}
-        # The independent count: walk every user in Python, the brand resolved here.
-        expect: dict[str, dict] = {"On": _zero(), "Off": _zero()}
-        for u in s.scalars(select(User)):
-            if u.status != "active":
-                continue
-            domain = s.get(Domain, u.domain_id)
-            b = s.get(Brand, u.brand_id or domain.brand_id or s.get(Company, domain.company_id).brand_id)
-            live = s.scalar(
-                select(func.count()).where(AppPassword.user_id == u.id, AppPassword.revoked_at.is_(None))
-            )
-            e = expect[b.name]
-            e["users"] += 1
-            if u.totp_enrolled_at:
-                e["users_2fa" if b.allow_2fa else "users_2fa_dormant"] += 1
-            if live and b.allow_app_passwords:
-                e["users_app_passwords"] += 1
-                e["app_passwords"] += live
     for name, e in expect.items():
         assert {k: got[name][k] for k in e} == e
         assert got[name]["pct_2fa"] == round(100 * e["users_2fa"] / e["users"], 1)

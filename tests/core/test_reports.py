@@ -7,27 +7,22 @@ reason when unreachable, and a failure when the environment variable CI is set.
 
 from __future__ import annotations
 
-import os
 import random
-import secrets
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, delete, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import delete, update
 
-from core.platform.db import get_engine, session_scope, upgrade_schema
+from core.platform.db import get_engine, session_scope
 from core.platform.models import AppPassword, Brand, Company, Domain, SecurityEvent, User, utcnow
 
 # tests/conftest.py sets MAC_SECRET_KEY and MAC_DATA_DIR before any core import.
 from core.reporting import at_risk, history, overview
+from tests.conftest import new_database
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KIND_COL = {
     "2fa_enrolled": "enrolments",
     "2fa_reset": "resets",
@@ -35,43 +30,6 @@ KIND_COL = {
     "app_password_created": "app_passwords_created",
     "app_password_revoked": "app_passwords_revoked",
 }
-
-
-# --- databases -----------------------------------------------------------------------------
-
-
-@contextmanager
-def new_database(backend: str, tmp_dir) -> Iterator[str]:
-    """A new, empty database at head schema: an SQLite file, or a PostgreSQL database."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_dir}/reports-{secrets.token_hex(4)}.db"
-        upgrade_schema(url)
-        yield url
-        get_engine(url).dispose()
-        return
-    base = make_url(os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT)
-    name = f"mac_test_reports_{secrets.token_hex(6)}"
-    admin = create_engine(
-        base.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as exc:
-        admin.dispose()
-        reason = f"PostgreSQL unreachable at {base.render_as_string(hide_password=True)}: {exc.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_schema(url)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

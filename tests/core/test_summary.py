@@ -13,7 +13,7 @@ import time
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from core.access.permissions import Actor
 from core.mailboxes import app_passwords, twofa
@@ -240,32 +240,37 @@ def test_concurrent_first_app_passwords_count_the_user_once(pg_url):
         d = make_domain(s, a, "concurrent.example")
         uid = make_user(s, d, "racer").id
         brand_id = a.id
-    first_written = threading.Event()
     errors: list[BaseException] = []
-
-    def first() -> None:
-        try:
-            with engine.begin() as conn:
-                conn.execute(insert(AppPassword).values(user_id=uid, label="Device 1", password_hash="x"))
-                first_written.set()
-                time.sleep(1.0)  # the second insert starts meanwhile and must wait
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-            first_written.set()
+    second_pid: list[int] = []
+    second_ready = threading.Event()
+    second_done = threading.Event()
 
     def second() -> None:
         try:
-            first_written.wait(timeout=10)
             with engine.begin() as conn:
+                second_pid.append(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                second_ready.set()
                 conn.execute(insert(AppPassword).values(user_id=uid, label="Device 2", password_hash="x"))
         except BaseException as exc:  # reported below
             errors.append(exc)
+        finally:
+            second_ready.set()
+            second_done.set()
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    with engine.begin() as first:
+        me = first.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        first.execute(insert(AppPassword).values(user_id=uid, label="Device 1", password_hash="x"))
+        racer = threading.Thread(target=second)
+        racer.start()
+        assert second_ready.wait(timeout=30) and second_pid, errors
+        # Commit only once PostgreSQL reports the second insert waiting on this transaction.
+        waits = text("SELECT :me = ANY(pg_blocking_pids(:pid))").bindparams(me=me, pid=second_pid[0])
+        with engine.connect() as watch:
+            blocked, deadline = False, time.monotonic() + 30
+            while not blocked and not second_done.is_set() and time.monotonic() < deadline:
+                blocked = watch.execute(waits).scalar_one()
+        assert blocked, f"the second insert did not wait for the first: {errors}"
+    racer.join(timeout=30)
     assert not errors
     assert_in_step(engine)
     with session_scope(engine) as s:

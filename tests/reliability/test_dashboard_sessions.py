@@ -17,10 +17,11 @@ from core.platform.db import session_scope
 from core.platform.models import AuditEvent, Brand
 from tests.browser.chromium import ARGS, CHROMIUM, IDLE, need_chromium
 from tests.factories import make_operator
-from tests.web.test_server import Server, _start
+from tests.live_server import Server, new_server
 from web.cookies import cookie_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.async_api").expect
 SESSIONS = 20
 WRITERS = 5
 
@@ -28,7 +29,7 @@ WRITERS = 5
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory):
     need_chromium()
-    server = _start(tmp_path_factory.mktemp("sessions"))
+    server = new_server(tmp_path_factory.mktemp("sessions"))
     seeded = server.cli("seed", "--brands", "8", "--users", "300")
     assert seeded.returncode == 0, seeded.stderr
     try:
@@ -77,9 +78,9 @@ async def _session(browser, base: str, name: str, cookie: str, brand: str | None
                 return f"{name}: the sidebar shows someone else: {sidebar[:200]!r}"
         if brand:
             await page.get_by_text("Allow app-specific passwords", exact=True).first.click()
-            await page.wait_for_timeout(500)
-            await page.wait_for_selector(IDLE, state="attached", timeout=120_000)
-            await page.get_by_role("button", name="Update", exact=True).click()
+            update = page.get_by_role("button", name="Update", exact=True)
+            await expect(update).to_be_enabled(timeout=120_000)  # the rerun has taken the flip
+            await update.click()
             await page.get_by_text(f"{brand} updated.").first.wait_for(timeout=120_000)
         return "ok"
     finally:

@@ -11,6 +11,7 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import core.platform.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -28,7 +29,7 @@ from core.platform.db import alembic_config, get_engine, session_scope, upgrade_
 from core.reporting import running_counts, search_index
 from core.reporting.search import search_users
 from core.reporting.search_query import UserSearch
-from tests.conftest import pg_admin_url
+from tests.conftest import empty_pg_database
 
 REVISIONS = sorted((PROJECT_ROOT / "migrations" / "versions").glob("*.py"))
 # What a revision may import: it must run the same way whatever today's code says.
@@ -38,29 +39,14 @@ ALLOWED_IMPORTS = {"__future__", "alembic", "collections", "sqlalchemy", "typing
 @pytest.fixture(params=["sqlite", "postgres"])
 def new_database(request, tmp_path) -> Iterator[Callable[[], str]]:
     """Makes empty databases of one engine (files, or PostgreSQL databases dropped afterwards)."""
-    made: list[str] = []
+    with ExitStack() as stack:
 
-    def make() -> str:
-        name = f"mac_migrate_{uuid.uuid4().hex[:8]}"
-        if request.param == "sqlite":
-            return f"sqlite:///{tmp_path}/{name}.db"
-        admin = make_url(pg_admin_url())
-        with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        made.append(name)
-        return admin.set(database=name).render_as_string(hide_password=False)
+        def make() -> str:
+            if request.param == "sqlite":
+                return f"sqlite:///{tmp_path}/mac_migrate_{uuid.uuid4().hex[:8]}.db"
+            return stack.enter_context(empty_pg_database("mac_migrate"))
 
-    if request.param == "postgres":
-        request.getfixturevalue("pg_url")  # skips (or fails in CI) without PostgreSQL
-    yield make
-    if made:
-        admin = make_url(pg_admin_url())
-        admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        for name in made:
-            get_engine(admin.set(database=name).render_as_string(hide_password=False)).dispose()
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+        yield make
 
 
 # --- a database as the console of revision 0001 left it ------------------------------------

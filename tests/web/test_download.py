@@ -5,72 +5,61 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import func, select
 
 from core.access.permissions import Actor
 from core.platform.db import session_scope
-from core.platform.models import Domain, User
 from core.reporting import links
 from core.reporting.exports import files
 from core.reporting.exports.cells import FORMULA_TRIGGERS
-from tests.core.test_exports import new_database
+from tests.conftest import new_database
 from tests.factories import make_brand, make_domain, make_user
-from tests.web.test_server import ROOT, Client, Server, _start, fresh_operator, sign_in
+from tests.live_server import Server, new_server
+from tests.web.test_server import Client, fresh_operator, sign_in
 
-# Display names a ";" reader would split into a formula, and what a "," reader reads back
-# (no CRLF inside: the streaming test counts the lines by their CRLF).
+# Display names a ";" reader would split into a formula, and each one's cell as the export
+# must write it: between double quotes (an inner one doubled), a ' before every piece that
+# would start a formula. (No CRLF inside: the streaming test counts the lines by their CRLF.)
 NAMES = [
-    ("x;=cmd|' /C calc'!A0;", "x;'=cmd|' /C calc'!A0;'"),
-    ('"quoted";=x', '"quoted";\'=x'),
-    ("a,=1+1", "a,=1+1"),
-    ("lf\n@x", "lf\n'@x"),
-    ("cr\r+x", "cr\r'+x"),
-    (" =1", "' =1"),
-    ("Zoë;－1", "Zoë;'－1"),
-    ("Test User", "Test User"),
+    ("x;=cmd|' /C calc'!A0;", "\"x;'=cmd|' /C calc'!A0;'\""),
+    ('"quoted";=x', '"""quoted"";\'=x"'),
+    ("a,=1+1", '"a,=1+1"'),
+    ("lf\n@x", '"lf\n\'@x"'),
+    ("cr\r+x", '"cr\r\'+x"'),
+    (" =1", '"\' =1"'),
+    ("Zoë;－1", '"Zoë;\'－1"'),
+    ("Test User", '"Test User"'),
 ]
+USERS_HEADER = (
+    "email,display_name,brand,domain,status,twofa,app_passwords,twofa_enrolled_at,created_at,last_login_at"
+)
+UTC_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def dl_server(request, tmp_path_factory) -> Iterator[Server]:
+    """Brand "=Evil Brand" (2FA allowed), domain dl.example.com, mailboxes person000..person119:
+    every third one enrolled, display names taken from NAMES in turn."""
     tmp = tmp_path_factory.mktemp("download")
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            s = _start(tmp)
-        else:
-            s = _start_on(tmp, stack.enter_context(new_database("postgres", tmp)))
-        # What the rows must say, noted as they are made (not read back through the export).
-        s.people = []
+        url = None if request.param == "sqlite" else stack.enter_context(new_database("postgres", tmp))
+        s = new_server(tmp, url=url)
         with session_scope(s.engine, write=True) as ses:
             brand = make_brand(ses, "=Evil Brand", allow_2fa=True)
             dom = make_domain(ses, brand, "dl.example.com")
             for i in range(120):
                 user = make_user(ses, dom, f"person{i:03d}", twofa=i % 3 == 0)
-                user.display_name, shown = NAMES[i % len(NAMES)]
-                s.people.append(
-                    {"email": user.email, "display_name": shown, "twofa": "on" if i % 3 == 0 else "off"}
-                )
+                user.display_name = NAMES[i % len(NAMES)][0]
         try:
             s.start()
             yield s
         finally:
             s.stop()
-
-
-def _start_on(tmp, url: str) -> Server:
-    """A server (as ``_start``) on the database at ``url``."""
-    if not (ROOT / "dashboard.py").exists():
-        pytest.skip("dashboard.py is not there yet; server.py serves it")
-    server = Server(tmp)
-    server.url = server.env["DATABASE_URL"] = url
-    init = server.cli("init")
-    assert init.returncode == 0, init.stderr
-    return server
 
 
 def _signed_in(server: Server, username: str, role: str) -> Client:
@@ -90,21 +79,19 @@ def test_users_export_streams_every_row_safely(dl_server):
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     text = response.content.decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows[0][:7] == ["email", "display_name", "brand", "domain", "status", "twofa", "app_passwords"]
-    assert len(rows) == 121
-    # Every mailbox the fixture made, in the order it made them, each as it was made.
-    assert [(r[0], r[1], r[5]) for r in rows[1:]] == [
-        (p["email"], p["display_name"], p["twofa"]) for p in dl_server.people
-    ]
-    with session_scope(dl_server.engine) as s:
-        count = s.scalar(select(func.count()).select_from(User).where(User.email.like("person%")))
-    assert len(rows) - 1 == count == 120
-    # A brand name that a spreadsheet would run as a formula is neutralised.
-    assert {r[2] for r in rows[1:]} == {"'=Evil Brand"}
-    assert {r[3] for r in rows[1:]} == {"dl.example.com"}
-    with session_scope(dl_server.engine) as s:
-        assert s.scalar(select(Domain.name)) == "dl.example.com"
+    header, *lines, end = text.split("\r\n")
+    assert header == USERS_HEADER and end == ""
+    assert len(lines) == 120
+    # Each mailbox in the order made, each text cell quoted and neutralised, the brand too.
+    for i, line in enumerate(lines):
+        twofa = "on" if i % 3 == 0 else "off"
+        start = (
+            f'"person{i:03d}@dl.example.com",{NAMES[i % len(NAMES)][1]},'
+            f'"\'=Evil Brand","dl.example.com","active","{twofa}",0,'
+        )
+        assert line.startswith(start), (i, line)
+        enrolled = UTC_TIME if twofa == "on" else ""
+        assert re.fullmatch(f"{enrolled},{UTC_TIME},", line[len(start) :]), (i, line)
     # Read with ";" as the separator (Excel in most of Europe): no field starts a formula.
     fields = [f for row in csv.reader(io.StringIO(text, newline=""), delimiter=";") for f in row]
     assert len(fields) > 120

@@ -23,8 +23,9 @@ from core.access.sessions import SESSION_COOKIE
 from core.platform.crypto import token_digest
 from core.platform.db import session_scope
 from core.platform.models import AuditEvent, OperatorSession
+from tests.live_server import Server, new_server
 from tests.web.oidc_provider import NO_CLAIM, Provider
-from tests.web.test_server import PASSWORD, Client, Server, _start, location
+from tests.web.test_server import PASSWORD, Client, location
 from web.cookies import token_from_cookie
 
 pytestmark = pytest.mark.slow
@@ -51,7 +52,7 @@ def provider() -> Iterator[Provider]:
 @pytest.fixture(scope="module")
 def sso(tmp_path_factory, provider: Provider) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("web-sso")
-    s = _start(tmp)
+    s = new_server(tmp)
     secrets_file = tmp / "secrets.toml"
     secrets_file.write_text(provider.secrets_toml(s.base, "acme", OPERATORS))
     s.args = ["--secrets.files", str(secrets_file)]

@@ -15,7 +15,7 @@ from core.platform.db import dispose_engines, session_scope
 from core.platform.models import Brand, Notification
 from tests.core.test_notify import wait_until
 from tests.factories import make_domain, make_user
-from tests.web.test_server import Server, _start
+from tests.live_server import Server, new_server
 
 pytestmark = pytest.mark.slow
 EMAIL = "ann@sender.example.com"
@@ -23,7 +23,7 @@ EMAIL = "ann@sender.example.com"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    s = _start(tmp_path_factory.mktemp("sender"))
+    s = new_server(tmp_path_factory.mktemp("sender"))
     s.env.pop("SMTP_URL", None)
     s.env.pop("MAC_SENDER", None)
     s.add_operators()

@@ -12,20 +12,17 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pyotp
 import pytest
 import requests
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
@@ -34,16 +31,14 @@ from core.access.sessions import SESSION_COOKIE
 from core.platform import throttle, totp
 from core.platform.config import SettingsError, load_settings
 from core.platform.crypto import token_digest
-from core.platform.db import get_engine, session_scope
+from core.platform.db import session_scope
 from core.platform.models import AuditEvent, Operator, OperatorSession, utcnow
+from tests.browser.chromium import free_port
 from tests.factories import PASSWORD, make_operator
+from tests.live_server import Server, new_server
 from web.cookies import CSRF_COOKIE, cookie_value, token_from_cookie
 from web.gate import origin_allowed, request_from_own_origin
 from web.paths import is_page_path, is_public_path, safe_next
-
-ROOT = Path(__file__).resolve().parents[2]
-PY = str(ROOT / ".venv" / "bin" / "python")
-STREAMLIT = str(ROOT / ".venv" / "bin" / "streamlit")
 
 pytestmark = pytest.mark.slow
 
@@ -221,122 +216,9 @@ def test_public_url_setting_is_an_origin():
 # --- the real server --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.url = f"sqlite:///{tmp}/mac.db"
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": self.url,
-            "MAC_DATA_DIR": str(tmp),
-            # The key of this test process (tests/conftest.py), so both sides sign alike.
-            "MAC_SECRET_KEY": os.environ["MAC_SECRET_KEY"],
-            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-            # Every test signs in from 127.0.0.1: the per-address limit has its own test.
-            "MAC_SIGNIN_PER_MINUTE": "10000",
-        }
-        self.env.pop("MAC_SESSION_IDLE_MINUTES", None)
-        # More `streamlit run` options, e.g. ``--secrets.files`` for single sign-on.
-        self.args: list[str] = []
-        self.proc: subprocess.Popen | None = None
-
-    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [PY, "-m", "core", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=self.env,
-            timeout=60,
-        )
-
-    def add_operators(self, *name_roles: tuple[str, str]) -> None:
-        """The first administrator ``admin``, then each (name, role), all with PASSWORD."""
-        first = self.cli(
-            "operators", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
-        )
-        assert first.returncode == 0, first.stderr
-        for name, role in name_roles:
-            added = self.cli(
-                "operators",
-                "add",
-                name,
-                "--role",
-                role,
-                "--password-stdin",
-                "--actor",
-                "admin",
-                stdin=PASSWORD + "\n",
-            )
-            assert added.returncode == 0, added.stderr
-
-    def start(self) -> None:
-        log = (self.tmp / "server.log").open("w")
-        self.proc = subprocess.Popen(
-            [
-                STREAMLIT,
-                "run",
-                "server.py",
-                "--server.port",
-                str(self.port),
-                "--server.headless",
-                "true",
-                *self.args,
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the server exited: {(self.tmp / 'server.log').read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.base}/_stcore/health", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        pytest.fail(
-            f"the server did not answer /_stcore/health: {(self.tmp / 'server.log').read_text()[-2000:]}"
-        )
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    @property
-    def engine(self) -> Engine:
-        return get_engine(self.url)
-
-
-def _start(tmp: Path) -> Server:
-    if not (ROOT / "dashboard.py").exists():
-        pytest.skip("dashboard.py is not there yet; server.py serves it")
-    server = Server(tmp)
-    init = server.cli("init")
-    assert init.returncode == 0, init.stderr
-    return server
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    s = _start(tmp_path_factory.mktemp("web"))
+    s = new_server(tmp_path_factory.mktemp("web"))
     s.add_operators(("sam", "support"), ("ana", "analyst"))
     try:
         s.start()
@@ -817,7 +699,7 @@ def test_sign_ins_are_audited_without_secrets(server):
 
 @pytest.fixture(scope="module")
 def empty_server(tmp_path_factory) -> Iterator[Server]:
-    s = _start(tmp_path_factory.mktemp("web-empty"))
+    s = new_server(tmp_path_factory.mktemp("web-empty"))
     try:
         s.start()
         yield s
@@ -873,7 +755,7 @@ PUBLIC_URL = "https://console.example.test"
 
 @pytest.fixture(scope="module")
 def proxied_server(tmp_path_factory) -> Iterator[Server]:
-    s = _start(tmp_path_factory.mktemp("web-proxied"))
+    s = new_server(tmp_path_factory.mktemp("web-proxied"))
     s.env["MAC_PUBLIC_URL"] = PUBLIC_URL
     s.add_operators()
     try:

@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from core.access.client_limit import CLIENT_LIMITED
 from core.platform.db import session_scope
 from core.platform.models import AuditEvent, LoginFailure
-from tests.web.test_server import Client, Server, _start, password_step
+from tests.live_server import Server, new_server
+from tests.web.test_server import Client, password_step
 
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory) -> Iterator[Server]:
-    s = _start(tmp_path_factory.mktemp("limits"))
+    s = new_server(tmp_path_factory.mktemp("limits"))
     s.env["MAC_SIGNIN_PER_MINUTE"] = "3"
     s.add_operators()
     try:
