@@ -14,7 +14,7 @@ from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.state import twofa_state
 from core.mailboxes.users import get_user, mailbox_for_change
-from core.notices import notify
+from core.notices import queueing
 from core.platform import audit, totp
 from core.platform.crypto import encrypt_secret
 from core.platform.errors import BadInput, Refused
@@ -138,7 +138,7 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str
         actor=actor.name,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_reset")
-    notice = notify.queue(
+    notice = queueing.queue(
         session, user_id=user.id, recipient=user.email, kind="2fa_reset", subject=subject, body=body
     )
     session.flush()  # the notice's id, for the operator to follow its delivery
