@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -727,48 +727,31 @@ def test_notices_for_a_mailbox_newest_first_with_their_states(db_url, tmp_path) 
     other = make_user(engine, "bob@example.com")
     t0 = utcnow() - timedelta(hours=3)
     retry = t0 + timedelta(hours=4)
+
+    def ann_notice(subject: str, created_at: datetime, **state: object) -> Notification:
+        """One of Ann's notices, created at ``created_at``, in the state ``state`` gives it."""
+        return Notification(
+            user_id=ann,
+            recipient="ann@example.com",
+            kind="k",
+            subject=subject,
+            body="",
+            created_at=created_at,
+            **state,
+        )
+
     with session_scope(engine, write=True) as s:
         rows = [
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="sent one",
-                body="",
-                created_at=t0,
-                status="sent",
-                attempts=1,
-                sent_at=t0 + timedelta(minutes=1),
-            ),
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="failed one",
-                body="",
-                created_at=t0 + timedelta(hours=1),
+            ann_notice("sent one", t0, status="sent", attempts=1, sent_at=t0 + timedelta(minutes=1)),
+            ann_notice(
+                "failed one",
+                t0 + timedelta(hours=1),
                 attempts=2,
                 next_attempt_at=retry,
                 last_error="SMTPRecipientsRefused: 550",
             ),
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="stuck one",
-                body="",
-                created_at=t0 + timedelta(hours=2),
-                status="sending",
-                attempts=1,
-            ),
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="queued one",
-                body="",
-                created_at=t0 + timedelta(hours=3),
-            ),
+            ann_notice("stuck one", t0 + timedelta(hours=2), status="sending", attempts=1),
+            ann_notice("queued one", t0 + timedelta(hours=3)),
             Notification(user_id=other, recipient="bob@example.com", kind="k", subject="not ann's", body=""),
         ]
         s.add_all(rows)
