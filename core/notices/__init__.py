@@ -5,7 +5,8 @@ Modules
     ``wakeup``       the commit that queued a notice wakes this process's senders; ``wake``.
     ``messages``     one notification as an RFC 5322 message (From, To, Subject, Date, Message-ID).
     ``smtp_url``     ``SMTP_URL`` parsed into an ``SmtpTarget``; a malformed one refused.
-    ``destination``  where notices go with the settings in force: the SMTP server or the outbox.
+    ``destination``  where notices go with the settings in force: the SMTP server or the
+                     outbox; the one answer the pages show and the sender follows.
     ``transports``   one message handed to the SMTP server, or written to the outbox folder.
     ``claims``       the claim before delivery, the mark after it, the retry schedule.
     ``delivery``     ``send_pending``: one pass of claim, deliver, mark; its ``SendReport``.

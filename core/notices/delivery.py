@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core.notices.claims import claim, error_text, mark_failed, mark_sent
+from core.notices.destination import destination
 from core.notices.messages import build_message
-from core.notices.smtp_url import parse_smtp_url
-from core.notices.transports import send_smtp, write_outbox
+from core.notices.transports import deliver
 from core.platform.config import Settings, get_settings
 from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
@@ -80,7 +80,7 @@ def send_pending(
     engine = engine or get_engine(settings.database_url)
     if now is not None and now.utcoffset() is None:
         raise BadInput("send_pending needs an aware datetime for now (UTC).")
-    target = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
+    where = destination(settings)
 
     def clock() -> datetime:
         return now if now is not None else utcnow()
@@ -103,10 +103,7 @@ def send_pending(
             continue
         try:
             msg = build_message(item, sender=settings.smtp_from, at=clock())
-            if target is not None:
-                send_smtp(target, msg)
-            else:
-                write_outbox(settings.outbox_dir, item, msg)
+            deliver(where, item, msg)
         except Exception as exc:
             error = error_text(exc)
             mark_failed(engine, item, clock(), error)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from core.notices.smtp_url import parse_smtp_url
+from core.notices.smtp_url import SmtpTarget, parse_smtp_url
 from core.platform.config import Settings, get_settings
 
 
@@ -18,6 +18,7 @@ class Destination:
     host: str | None = None  # smtp: the server's host and port
     port: int | None = None
     outbox: Path | None = None  # outbox: the directory the .eml files are written to
+    smtp: SmtpTarget | None = field(default=None, repr=False)  # smtp: how to connect, with the login
 
 
 def destination(settings: Settings | None = None) -> Destination:
@@ -25,5 +26,5 @@ def destination(settings: Settings | None = None) -> Destination:
     settings = settings or get_settings()
     if settings.smtp_url:
         target = parse_smtp_url(settings.smtp_url)
-        return Destination("smtp", host=target.host, port=target.port)
+        return Destination("smtp", host=target.host, port=target.port, smtp=target)
     return Destination("outbox", outbox=settings.outbox_dir)

@@ -1,4 +1,4 @@
-"""The words on the envelope: one notification as an RFC 5322 message."""
+"""One notification as an RFC 5322 message: From, To, Subject, Date, Message-ID and the body."""
 
 from __future__ import annotations
 

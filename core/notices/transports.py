@@ -20,12 +20,23 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from core.notices.claims import Claimed
+from core.notices.destination import Destination
 from core.notices.smtp_url import SmtpTarget
 from core.platform.config import make_private_dir
 
 SMTP_TIMEOUT_SECONDS = 10
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def deliver(destination: Destination, item: Claimed, msg: EmailMessage) -> None:
+    """Hand ``msg`` over where ``destination`` says; any failure raises."""
+    if destination.smtp is not None:
+        send_smtp(destination.smtp, msg)
+    elif destination.outbox is not None:
+        write_outbox(destination.outbox, item, msg)
+    else:
+        raise ValueError(f"a {destination.transport} destination names nowhere to deliver")
 
 
 def send_smtp(target: SmtpTarget, msg: EmailMessage) -> None:
