@@ -3,7 +3,7 @@
 Modules
     ``queueing``     ``queue``: a notice added to the caller's session, in the change's transaction.
     ``wakeup``       the commit that queued a notice wakes this process's senders; ``wake``.
-    ``messages``     one notification as an RFC 5322 message (From, To, Subject, Date, Message-ID).
+    ``messages``     the words of each notice (``reset_notice``) and its RFC 5322 message.
     ``smtp_url``     ``SMTP_URL`` parsed into an ``SmtpTarget``; a malformed one refused.
     ``destination``  where notices go with the settings in force: the SMTP server or the
                      outbox; the one answer the pages show and the sender follows.
