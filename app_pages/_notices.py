@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _reads, _ui
-from core.notices import notify
+from core.notices import destination, sender
 from core.platform.config import get_settings
 from core.platform.errors import CoreError
 
@@ -39,14 +39,14 @@ def notice_state(n: dict, *, markdown: bool = False) -> str:
 def where_notices_go() -> str:
     """Markdown: where notices are delivered and what delivers them (names no secret)."""
     try:
-        dest = notify.destination()
+        dest = destination.destination()
     except CoreError as exc:
         return f"Notices cannot be delivered: {_ui.plain(exc)}"
     if dest.transport == "smtp":
         where = f"Notices go to the SMTP server {_ui.code(f'{dest.host}:{dest.port}')}"
     else:
         where = f"Notices are written to {_ui.code(dest.outbox)} (no `SMTP_URL` set)"
-    if notify.sender_running():
+    if sender.sender_running():
         who = "this server's sender delivers them within seconds"
     elif not get_settings().sender:
         who = "`MAC_SENDER` is off: they go out when `python -m core notify send` runs"
@@ -59,7 +59,7 @@ def follow(url: str, notification_id: int) -> None:
     """The notice's state, followed every few seconds while it waits for this server's sender."""
     first = _ui.load(_reads.notice, url, notification_id)
     waiting = first is not None and first["state"] in ("queued", "sending")
-    poll = POLL_SECONDS if waiting and notify.sender_running() else None
+    poll = POLL_SECONDS if waiting and sender.sender_running() else None
     st.fragment(_status, run_every=poll)(url, notification_id, polling=poll is not None)
 
 

@@ -29,7 +29,7 @@ from core.brands.css.report import CssReport
 from core.brands.login_page import preview_data_url, render_login_page
 from core.brands.switches import SwitchChange
 from core.mailboxes import users
-from core.notices import notify
+from core.notices import listing
 from core.platform import audit
 from core.platform.audit import AuditFilter
 from core.platform.errors import NotFound
@@ -131,12 +131,12 @@ def user(url: str, email: str) -> dict | None:
 
 def notices_for(url: str, email: str) -> list[dict]:
     with reading(url) as s:
-        return notify.notices_for(s, email)
+        return listing.notices_for(s, email)
 
 
 def notice(url: str, notification_id: int) -> dict | None:
     with reading(url) as s:
-        return notify.notice(s, notification_id)
+        return listing.notice(s, notification_id)
 
 
 # --- reporting -------------------------------------------------------------------------------

@@ -8,15 +8,15 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from core.notices import notify
+from core.notices import sender
 
 
 @asynccontextmanager
 async def lifespan(_app: Any) -> AsyncIterator[None]:
     """The customer-notification sender runs beside the server, once a process
-    (``core.notices.notify.start_sender``; none with ``MAC_SENDER=off``), and stops with it."""
-    notify.start_sender()
+    (``core.notices.sender.start_sender``; none with ``MAC_SENDER=off``), and stops with it."""
+    sender.start_sender()
     try:
         yield
     finally:
-        await run_in_threadpool(notify.stop_sender)
+        await run_in_threadpool(sender.stop_sender)

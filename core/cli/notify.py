@@ -17,9 +17,9 @@ LIST_FIELDS = ("id", "created_at", "recipient", "kind", "status", "attempts", "s
 @app.command("send")
 def notify_send() -> None:
     """Deliver the queued customer notifications (SMTP_URL, or .eml files in data/outbox/)."""
-    from core.notices import notify
+    from core.notices import delivery
 
-    report = notify.send_pending()
+    report = delivery.send_pending()
     typer.echo(f"Sent {report.sent}, failed {report.failed} (will retry later), skipped {report.skipped}.")
     if report.failed:
         raise Exit(1, "Some notifications could not be sent; they stay queued and are retried later.")
@@ -31,9 +31,9 @@ def notify_list(
     fmt: FormatOpt = "table",
 ) -> None:
     """The queued and sent customer notifications."""
-    from core.notices import notify
+    from core.notices import listing
 
     check_format(fmt)
     with session() as s:
-        rows = notify.list_notifications(s, pending_only=pending)
+        rows = listing.list_notifications(s, pending_only=pending)
     emit(rows, fmt, LIST_FIELDS)

@@ -14,7 +14,7 @@ from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.state import twofa_state
 from core.mailboxes.users import get_user, mailbox_for_change
-from core.notices import notify
+from core.notices import messages, queueing
 from core.platform import audit, totp
 from core.platform.crypto import encrypt_secret
 from core.platform.errors import BadInput, Refused
@@ -96,21 +96,6 @@ def enroll(session: Session, *, actor: Actor, email: str) -> Enrolment:
     )
 
 
-def reset_notice(*, email: str, brand: str, reason: str) -> tuple[str, str]:
-    """The subject and text sent to the customer after a support reset."""
-    subject = f"{brand}: two-factor authentication was turned off for {email}"
-    body = (
-        f"Hello,\n\n"
-        f"At your request, {brand} support turned off two-factor authentication (2FA) for "
-        f"your mailbox {email} (reason: {reason}).\n\n"
-        "You can sign in to webmail with your password alone until you set 2FA up again. "
-        "To protect your account, sign in now and set up 2FA with your authenticator app "
-        "and a new token.\n\n"
-        "If you did not ask for this, contact support at once.\n"
-    )
-    return subject, body
-
-
 def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str = "") -> ResetResult:
     """Support's 2FA reset: secret removed, audit event, security event and notification.
 
@@ -124,7 +109,7 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str
     brand = effective_brand(session, user)
     enrolled_at = _iso(user)
     _clear(user)
-    subject, body = reset_notice(email=user.email, brand=brand.name, reason=why)
+    subject, body = messages.reset_notice(email=user.email, brand=brand.name, reason=why)
     audit.record(
         session,
         TwoFaReset(
@@ -138,7 +123,7 @@ def reset(session: Session, *, actor: Actor, email: str, reason: str, other: str
         actor=actor.name,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="2fa_reset")
-    notice = notify.queue(
+    notice = queueing.queue(
         session, user_id=user.id, recipient=user.email, kind="2fa_reset", subject=subject, body=body
     )
     session.flush()  # the notice's id, for the operator to follow its delivery

@@ -40,7 +40,7 @@ class Settings:
     # The console's origin as browsers see it behind a reverse proxy (MAC_PUBLIC_URL),
     # normalized to ``scheme://host[:port]``; None: each request's own Host and scheme.
     public_url: str | None = None
-    # MAC_SENDER: each dashboard process runs the notification sender (core.notices.notify.Sender);
+    # MAC_SENDER: each dashboard process runs the notification sender (core.notices.sender.Sender);
     # off for deployments that run `python -m core notify send` from cron instead.
     sender: bool = True
 

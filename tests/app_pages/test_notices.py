@@ -1,7 +1,7 @@
 """The customer notices on the Users page: a mailbox's list, and the reset dialog's notice.
 
 Rows come from the factories or from a real reset through the dialog; deliveries are real
-(``notify.send_pending`` to an aiosmtpd server on loopback, as the sender does).
+(``delivery.send_pending`` to an aiosmtpd server on loopback, as the sender does).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core.notices import notify
+from core.notices import delivery
 from core.platform.config import get_settings
 from core.platform.db import session_scope
 from core.platform.models import Domain, Notification, utcnow
@@ -120,7 +120,7 @@ def test_the_reset_dialog_follows_its_notice_to_the_smtp_server(open_page, engin
 
         # A first delivery is refused with text that would be a link: shown as text, with the retry.
         started = utcnow()
-        assert notify.send_pending().failed == 1
+        assert delivery.send_pending().failed == 1
         at.button("users_notice_refresh").click().run()
         assert not at.exception
         line = next(t for t in texts(at).splitlines() if t.startswith("Notice: "))
@@ -133,7 +133,7 @@ def test_the_reset_dialog_follows_its_notice_to_the_smtp_server(open_page, engin
 
         # The retry goes through: the dialog and the list show it sent.
         handler.refused.clear()
-        assert notify.send_pending(now=retry).sent == 1
+        assert delivery.send_pending(now=retry).sent == 1
         at.button("users_notice_refresh").click().run()
         assert f"Notice: sent at {retry:%Y-%m-%d %H:%M} UTC" in texts(at)
         assert [m["To"] for m in server.handler.messages] == [ann]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.notices import notify
+from core.notices import delivery, queueing
 from core.platform.config import Settings, load_settings
 from core.platform.db import get_engine, session_scope, upgrade_schema
 from core.platform.models import Brand, Company, Domain, User
@@ -92,7 +92,7 @@ def test_outbox_folder_and_messages_are_owner_only(tmp_path: Path) -> None:
             s.add(user)
             s.flush()
             assert user.id is not None
-            notify.queue(
+            queueing.queue(
                 s,
                 user_id=user.id,
                 recipient=user.email,
@@ -100,7 +100,7 @@ def test_outbox_folder_and_messages_are_owner_only(tmp_path: Path) -> None:
                 subject="2FA was turned off",
                 body="Support turned off two-factor sign-in for your mailbox.\n",
             )
-        report = notify.send_pending(settings=settings, engine=engine)
+        report = delivery.send_pending(settings=settings, engine=engine)
         assert (report.sent, report.failed) == (1, 0)
         outbox = data_dir / "outbox"
         messages = list(outbox.iterdir())

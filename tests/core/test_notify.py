@@ -1,4 +1,4 @@
-"""core.notices.notify against a real SQLite file (the sender loop: PostgreSQL too) and a real SMTP server on loopback."""
+"""core.notices against a real SQLite file (the sender loop: PostgreSQL too) and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +21,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core.notices import notify
+from core.notices.delivery import MessageOutcome, SendReport, send_pending
+from core.notices.destination import destination
+from core.notices.listing import list_notifications, notice, notices_for
+from core.notices.queueing import queue
+from core.notices.sender import POLL_SECONDS, Sender, sender_running, start_sender, stop_sender
+from core.notices.smtp_url import SmtpTarget, parse_smtp_url
+from core.notices.wakeup import wake
 from core.platform.config import Settings, SettingsError, load_settings
 from core.platform.db import get_engine, session_scope, upgrade_schema
 from core.platform.errors import BadInput
@@ -122,7 +128,7 @@ def queue_one(
     kind: str = "2fa_reset",
 ) -> int:
     with session_scope(engine, write=True) as s:
-        row = notify.queue(s, user_id=user_id, recipient=recipient, kind=kind, subject=subject, body=body)
+        row = queue(s, user_id=user_id, recipient=recipient, kind=kind, subject=subject, body=body)
         s.flush()
         assert row.id is not None
         return row.id
@@ -152,21 +158,19 @@ def test_queue_adds_a_pending_row_in_the_callers_transaction(db) -> None:
 
     # Rolled back with the caller's change: no row.
     with pytest.raises(RuntimeError), session_scope(engine, write=True) as s:
-        notify.queue(s, user_id=user_id, recipient="ann@example.com", kind="k", subject="s", body="b")
+        queue(s, user_id=user_id, recipient="ann@example.com", kind="k", subject="s", body="b")
         raise RuntimeError("the change failed")
     with session_scope(engine) as s:
-        assert len(notify.list_notifications(s)) == 1
+        assert len(list_notifications(s)) == 1
 
 
 def test_queue_refuses_header_injection(db) -> None:
     _, engine = db
     user_id = make_user(engine)
     with pytest.raises(BadInput), session_scope(engine, write=True) as s:
-        notify.queue(
-            s, user_id=user_id, recipient="ann@example.com", kind="k", subject="a\nBcc: x@y", body=""
-        )
+        queue(s, user_id=user_id, recipient="ann@example.com", kind="k", subject="a\nBcc: x@y", body="")
     with pytest.raises(BadInput), session_scope(engine, write=True) as s:
-        notify.queue(s, user_id=user_id, recipient="a@b.com, c@d.com", kind="k", subject="s", body="")
+        queue(s, user_id=user_id, recipient="a@b.com, c@d.com", kind="k", subject="s", body="")
 
 
 # --- SMTP delivery --------------------------------------------------------------------
@@ -180,9 +184,9 @@ def test_delivers_through_real_smtp_once_and_audits(db, tmp_path) -> None:
 
     with SmtpServer() as server:
         settings = make_settings(url, tmp_path, server.url)
-        report = notify.send_pending(settings=settings, engine=engine)
+        report = send_pending(settings=settings, engine=engine)
         assert (report.sent, report.failed, report.skipped) == (1, 0, 0)
-        assert report.messages == [notify.MessageOutcome(id=nid, recipient="ann@example.com", outcome="sent")]
+        assert report.messages == [MessageOutcome(id=nid, recipient="ann@example.com", outcome="sent")]
 
         assert len(server.handler.messages) == 1
         msg = server.handler.messages[0]
@@ -212,7 +216,7 @@ def test_delivers_through_real_smtp_once_and_audits(db, tmp_path) -> None:
         assert "Call us" not in repr((ev.before, ev.after, ev.reason))
 
         # Never twice: a second run finds nothing to do.
-        again = notify.send_pending(settings=settings, engine=engine, now=utcnow() + timedelta(days=1))
+        again = send_pending(settings=settings, engine=engine, now=utcnow() + timedelta(days=1))
         assert (again.sent, again.failed, again.skipped, again.messages) == (0, 0, 0, [])
         assert len(server.handler.messages) == 1
         assert len(audit_events(engine)) == 1
@@ -231,7 +235,7 @@ def test_smtp_auth_user_and_password(db, tmp_path) -> None:
 
     with SmtpServer(authenticator=authenticator, auth_require_tls=False) as server:
         smtp_url = f"smtp://mailer:p%40ss%3Aword@127.0.0.1:{server.port}"
-        report = notify.send_pending(settings=make_settings(url, tmp_path, smtp_url), engine=engine)
+        report = send_pending(settings=make_settings(url, tmp_path, smtp_url), engine=engine)
         assert report.sent == 1
         assert seen == [(b"mailer", b"p@ss:word")]
         assert len(server.handler.messages) == 1
@@ -245,7 +249,7 @@ def test_failed_delivery_backs_off_then_delivers_exactly_once(db, tmp_path) -> N
     settings = make_settings(url, tmp_path, f"smtp://127.0.0.1:{port}")
 
     started = utcnow()
-    report = notify.send_pending(settings=settings, engine=engine)
+    report = send_pending(settings=settings, engine=engine)
     assert (report.sent, report.failed) == (0, 1)
     assert report.messages[0].error
     row = get_row(engine, nid)
@@ -256,15 +260,15 @@ def test_failed_delivery_backs_off_then_delivers_exactly_once(db, tmp_path) -> N
     assert row.next_attempt_at >= started + timedelta(minutes=1)
 
     # Not due yet: nothing is attempted.
-    report = notify.send_pending(settings=settings, engine=engine)
+    report = send_pending(settings=settings, engine=engine)
     assert report.messages == []
     assert get_row(engine, nid).attempts == 1
 
     with SmtpServer(port=port) as server:
         later = utcnow() + timedelta(minutes=2)
-        report = notify.send_pending(settings=settings, engine=engine, now=later)
+        report = send_pending(settings=settings, engine=engine, now=later)
         assert report.sent == 1
-        report = notify.send_pending(settings=settings, engine=engine, now=later + timedelta(hours=1))
+        report = send_pending(settings=settings, engine=engine, now=later + timedelta(hours=1))
         assert report.messages == []
         assert len(server.handler.messages) == 1
 
@@ -282,7 +286,7 @@ def test_backoff_grows_and_is_capped(db, tmp_path) -> None:
     now = utcnow()
     waits = []
     for _ in range(6):
-        notify.send_pending(settings=settings, engine=engine, now=now)
+        send_pending(settings=settings, engine=engine, now=now)
         row = get_row(engine, nid)
         waits.append(round((row.next_attempt_at - now).total_seconds() / 60))
         now = row.next_attempt_at
@@ -304,13 +308,13 @@ def test_row_stuck_in_sending_is_never_delivered(db, tmp_path) -> None:
     with SmtpServer() as server:
         settings = make_settings(url, tmp_path, server.url)
         for later in (None, utcnow() + timedelta(days=30)):
-            report = notify.send_pending(settings=settings, engine=engine, now=later)
+            report = send_pending(settings=settings, engine=engine, now=later)
             assert report.messages == []
         assert server.handler.messages == []
 
     assert get_row(engine, nid).status == "sending"
     with session_scope(engine) as s:
-        listed = notify.list_notifications(s, pending_only=True)
+        listed = list_notifications(s, pending_only=True)
     assert [(r["id"], r["status"]) for r in listed] == [(nid, "sending")]
 
 
@@ -323,13 +327,13 @@ def test_two_senders_at_once_deliver_each_message_exactly_once(db, tmp_path) -> 
     with SmtpServer() as server:
         settings = make_settings(url, tmp_path, server.url)
         barrier = threading.Barrier(2)
-        reports: list[notify.SendReport] = []
+        reports: list[SendReport] = []
         errors: list[BaseException] = []
 
         def run() -> None:
             try:
                 barrier.wait()
-                reports.append(notify.send_pending(settings=settings, engine=engine))
+                reports.append(send_pending(settings=settings, engine=engine))
             except BaseException as exc:
                 errors.append(exc)
 
@@ -349,7 +353,7 @@ def test_two_senders_at_once_deliver_each_message_exactly_once(db, tmp_path) -> 
         assert sorted(sent_ids) == sorted(ids)
 
     with session_scope(engine) as s:
-        rows = notify.list_notifications(s)
+        rows = list_notifications(s)
     assert {r["status"] for r in rows} == {"sent"}
     assert {r["attempts"] for r in rows} == {1}
     assert len(audit_events(engine)) == count
@@ -360,9 +364,9 @@ def test_limit_and_oldest_first(db, tmp_path) -> None:
     user_id = make_user(engine)
     ids = [queue_one(engine, user_id, subject=f"n{i}") for i in range(3)]
     settings = make_settings(url, tmp_path)
-    report = notify.send_pending(settings=settings, engine=engine, limit=2)
+    report = send_pending(settings=settings, engine=engine, limit=2)
     assert [m.id for m in report.messages] == ids[:2]
-    report = notify.send_pending(settings=settings, engine=engine, limit=2)
+    report = send_pending(settings=settings, engine=engine, limit=2)
     assert [m.id for m in report.messages] == ids[2:]
 
 
@@ -375,7 +379,7 @@ def test_outbox_mode_writes_a_parseable_eml(db, tmp_path) -> None:
     nid = queue_one(engine, user_id, kind="2fa_reset", body="Hello Ann.\n")
     settings = make_settings(url, tmp_path, smtp_url=None)
 
-    report = notify.send_pending(settings=settings, engine=engine)
+    report = send_pending(settings=settings, engine=engine)
     assert report.sent == 1
     path = tmp_path / "outbox" / f"{nid}-2fa_reset.eml"
     assert path.is_file()
@@ -397,11 +401,11 @@ def test_list_notifications_newest_first_and_pending_only(db, tmp_path) -> None:
     url, engine = db
     user_id = make_user(engine)
     first = queue_one(engine, user_id, subject="first")
-    notify.send_pending(settings=make_settings(url, tmp_path), engine=engine)
+    send_pending(settings=make_settings(url, tmp_path), engine=engine)
     second = queue_one(engine, user_id, subject="second")
     with session_scope(engine) as s:
-        rows = notify.list_notifications(s)
-        pending = notify.list_notifications(s, pending_only=True)
+        rows = list_notifications(s)
+        pending = list_notifications(s, pending_only=True)
     assert [r["id"] for r in rows] == [second, first]
     assert set(rows[0]) == {
         "id",
@@ -423,22 +427,22 @@ def test_list_notifications_newest_first_and_pending_only(db, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("smtp://mail.example.com:2525", notify.SmtpTarget("mail.example.com", 2525)),
-        ("smtp://mail.example.com", notify.SmtpTarget("mail.example.com", 25)),
+        ("smtp://mail.example.com:2525", SmtpTarget("mail.example.com", 2525)),
+        ("smtp://mail.example.com", SmtpTarget("mail.example.com", 25)),
         (
             "smtp://u%40x:p%2Fw@mail.example.com:587?starttls=true",
-            notify.SmtpTarget("mail.example.com", 587, starttls=True, username="u@x", password="p/w"),
+            SmtpTarget("mail.example.com", 587, starttls=True, username="u@x", password="p/w"),
         ),
-        ("smtps://mail.example.com:465", notify.SmtpTarget("mail.example.com", 465, ssl=True)),
-        ("SMTPS://mail.example.com", notify.SmtpTarget("mail.example.com", 465, ssl=True)),
+        ("smtps://mail.example.com:465", SmtpTarget("mail.example.com", 465, ssl=True)),
+        ("SMTPS://mail.example.com", SmtpTarget("mail.example.com", 465, ssl=True)),
     ],
 )
-def test_parse_smtp_url(url: str, expected: notify.SmtpTarget) -> None:
-    assert notify.parse_smtp_url(url) == expected
+def test_parse_smtp_url(url: str, expected: SmtpTarget) -> None:
+    assert parse_smtp_url(url) == expected
 
 
 def test_smtp_target_repr_hides_the_password() -> None:
-    target = notify.parse_smtp_url("smtp://user:hunter2@mail.example.com:25")
+    target = parse_smtp_url("smtp://user:hunter2@mail.example.com:25")
     assert "hunter2" not in repr(target)
 
 
@@ -460,7 +464,7 @@ def test_smtp_target_repr_hides_the_password() -> None:
 )
 def test_malformed_smtp_url_is_bad_input_naming_the_setting(url: str, words: str) -> None:
     with pytest.raises(BadInput) as err:
-        notify.parse_smtp_url(url)
+        parse_smtp_url(url)
     assert "SMTP_URL" in str(err.value)
     assert words in str(err.value)
 
@@ -471,13 +475,13 @@ def test_malformed_smtp_url_claims_nothing(db, tmp_path) -> None:
     nid = queue_one(engine, user_id)
     settings = make_settings(url, tmp_path, "smtp://user:s3cret@mail.example.com:bad")
     with pytest.raises(BadInput) as err:
-        notify.send_pending(settings=settings, engine=engine)
+        send_pending(settings=settings, engine=engine)
     assert "SMTP_URL" in str(err.value) and "s3cret" not in str(err.value)
     row = get_row(engine, nid)
     assert (row.status, row.attempts) == ("pending", 0)
 
 
-# --- the sender loop (core.notices.notify.Sender), on SQLite and PostgreSQL ----------------------------
+# --- the sender loop (core.notices.Sender), on SQLite and PostgreSQL ----------------------------
 
 
 def wait_until(condition, timeout: float = 30.0, what: str = "the condition") -> float:
@@ -510,7 +514,7 @@ def received(server: SmtpServer, recipient: str) -> int:
 
 
 @contextmanager
-def running(*senders: notify.Sender) -> Iterator[None]:
+def running(*senders: Sender) -> Iterator[None]:
     for sender in senders:
         sender.start()
     try:
@@ -525,9 +529,7 @@ def test_sender_delivers_a_queued_notice_at_once_and_stops_when_told(db_url, tmp
     user_id = make_user(engine)
     with SmtpServer() as server:
         # A poll a minute apart: what delivers within seconds is the commit's wake-up.
-        sender = notify.Sender(
-            settings=make_settings(db_url, tmp_path, server.url), engine=engine, interval=60
-        )
+        sender = Sender(settings=make_settings(db_url, tmp_path, server.url), engine=engine, interval=60)
         sender.start()
         try:
             wait_until(lambda: sender.passes >= 1, what="the first pass")
@@ -542,7 +544,7 @@ def test_sender_delivers_a_queued_notice_at_once_and_stops_when_told(db_url, tmp
 
         # Stopped: nothing delivers any more.
         later = queue_one(engine, user_id, subject="after the stop")
-        notify.wake()
+        wake()
         assert sender.passes == passes
         assert get_row(engine, later).status == "pending"
         assert len(server.handler.messages) == 1
@@ -553,8 +555,8 @@ def test_sender_picks_up_a_notice_queued_by_another_process_within_its_bound(db_
     engine = get_engine(db_url)
     user_id = make_user(engine)
     with SmtpServer() as server:
-        sender = notify.Sender(settings=make_settings(db_url, tmp_path, server.url), engine=engine)
-        assert sender.interval == notify.POLL_SECONDS == 5
+        sender = Sender(settings=make_settings(db_url, tmp_path, server.url), engine=engine)
+        assert sender.interval == POLL_SECONDS == 5
         with running(sender):
             wait_until(lambda: sender.passes >= 1, what="the first pass")
             # Written as another process would (the command line): no wake-up in this one.
@@ -566,7 +568,7 @@ def test_sender_picks_up_a_notice_queued_by_another_process_within_its_bound(db_
                 )
             took = wait_until(lambda: received(server, "ann@example.com") == 1, timeout=60, what="delivery")
         # The README's bound: within POLL_SECONDS (with room for a loaded machine).
-        assert took <= notify.POLL_SECONDS + 5
+        assert took <= POLL_SECONDS + 5
 
 
 def test_sender_retries_a_failed_delivery_by_the_backoff_and_goes_on(db_url, tmp_path) -> None:
@@ -576,7 +578,7 @@ def test_sender_retries_a_failed_delivery_by_the_backoff_and_goes_on(db_url, tmp
     calls: list[tuple[timedelta, int]] = []
     refusing = Refusing({"bob@example.com"})
     server = SmtpServer(handler=refusing)
-    sender: notify.Sender
+    sender: Sender
 
     def clock():
         calls.append((offset[0], sender.passes))
@@ -585,12 +587,12 @@ def test_sender_retries_a_failed_delivery_by_the_backoff_and_goes_on(db_url, tmp
     def one_pass_at(shift: timedelta) -> None:
         """Move the sender's clock, wake it, and wait until a pass that read it is over."""
         offset[0] = shift
-        notify.wake()
+        wake()
         wait_until(lambda: any(o == shift and sender.passes > p for o, p in list(calls)), what="a pass")
 
     with server:
         settings = make_settings(db_url, tmp_path, server.url)
-        sender = notify.Sender(settings=settings, engine=engine, interval=60, clock=clock)
+        sender = Sender(settings=settings, engine=engine, interval=60, clock=clock)
         with running(sender):
             started = utcnow()
             bob_id = queue_one(engine, bob, recipient="bob@example.com")
@@ -639,16 +641,13 @@ def test_two_senders_at_once_deliver_each_notice_once(db_url, tmp_path) -> None:
         settings = make_settings(db_url, tmp_path, server.url)
         # Both poll hard and both are woken by the one commit: they race for every row.
         senders = [
-            notify.Sender(settings=settings, engine=engine, interval=0.05, name=f"sender-{i}")
-            for i in range(2)
+            Sender(settings=settings, engine=engine, interval=0.05, name=f"sender-{i}") for i in range(2)
         ]
         with running(*senders):
             wait_until(lambda: all(s.passes >= 1 for s in senders), what="both senders' first pass")
             with session_scope(engine, write=True) as s:
                 for i in range(count):
-                    notify.queue(
-                        s, user_id=user_id, recipient="ann@example.com", kind="k", subject=f"n{i}", body=""
-                    )
+                    queue(s, user_id=user_id, recipient="ann@example.com", kind="k", subject=f"n{i}", body="")
             wait_until(lambda: len(server.handler.messages) >= count, timeout=60, what="every delivery")
             wait_until(lambda: {r["status"] for r in notify_rows(engine)} == {"sent"}, what="every mark")
         # Both loops have ended: nothing more can arrive.
@@ -661,13 +660,13 @@ def test_two_senders_at_once_deliver_each_notice_once(db_url, tmp_path) -> None:
 
 def notify_rows(engine: Engine) -> list[dict]:
     with session_scope(engine) as s:
-        return notify.list_notifications(s)
+        return list_notifications(s)
 
 
 def test_sender_survives_a_pass_that_raises_and_delivers_once_it_can(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/later.db"  # no schema yet: every pass fails
     engine = get_engine(url)
-    sender = notify.Sender(settings=make_settings(url, tmp_path), engine=engine, interval=0.1)
+    sender = Sender(settings=make_settings(url, tmp_path), engine=engine, interval=0.1)
     with running(sender):
         wait_until(lambda: sender.pass_errors >= 3, what="failing passes")
         assert sender.running
@@ -689,9 +688,7 @@ def test_a_pass_told_to_stop_claims_no_more(db_url, tmp_path) -> None:
         asked.append(1)
         return len(asked) > 1  # told to stop once the first message is in hand
 
-    report = notify.send_pending(
-        settings=make_settings(db_url, tmp_path), engine=engine, should_stop=should_stop
-    )
+    report = send_pending(settings=make_settings(db_url, tmp_path), engine=engine, should_stop=should_stop)
     assert [(m.id, m.outcome) for m in report.messages] == [(ids[0], "sent")]
     assert [(get_row(engine, i).status, get_row(engine, i).attempts) for i in ids[1:]] == [("pending", 0)] * 2
 
@@ -701,14 +698,14 @@ def test_one_sender_a_process_and_mac_sender_off(tmp_path) -> None:
     upgrade_schema(url)
     settings = make_settings(url, tmp_path)
     try:
-        first = notify.start_sender(settings)
-        assert first is not None and first.running and notify.sender_running()
-        assert notify.start_sender(settings) is first  # started once, however often asked
+        first = start_sender(settings)
+        assert first is not None and first.running and sender_running()
+        assert start_sender(settings) is first  # started once, however often asked
     finally:
-        notify.stop_sender()
-    assert not first.running and not notify.sender_running()
+        stop_sender()
+    assert not first.running and not sender_running()
     off = replace(settings, sender=False)
-    assert notify.start_sender(off) is None and not notify.sender_running()
+    assert start_sender(off) is None and not sender_running()
 
 
 def test_mac_sender_setting() -> None:
@@ -730,56 +727,39 @@ def test_notices_for_a_mailbox_newest_first_with_their_states(db_url, tmp_path) 
     other = make_user(engine, "bob@example.com")
     t0 = utcnow() - timedelta(hours=3)
     retry = t0 + timedelta(hours=4)
+
+    def ann_notice(subject: str, created_at: datetime, **state: object) -> Notification:
+        """One of Ann's notices, created at ``created_at``, in the state ``state`` gives it."""
+        return Notification(
+            user_id=ann,
+            recipient="ann@example.com",
+            kind="k",
+            subject=subject,
+            body="",
+            created_at=created_at,
+            **state,
+        )
+
     with session_scope(engine, write=True) as s:
         rows = [
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="sent one",
-                body="",
-                created_at=t0,
-                status="sent",
-                attempts=1,
-                sent_at=t0 + timedelta(minutes=1),
-            ),
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="failed one",
-                body="",
-                created_at=t0 + timedelta(hours=1),
+            ann_notice("sent one", t0, status="sent", attempts=1, sent_at=t0 + timedelta(minutes=1)),
+            ann_notice(
+                "failed one",
+                t0 + timedelta(hours=1),
                 attempts=2,
                 next_attempt_at=retry,
                 last_error="SMTPRecipientsRefused: 550",
             ),
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="stuck one",
-                body="",
-                created_at=t0 + timedelta(hours=2),
-                status="sending",
-                attempts=1,
-            ),
-            Notification(
-                user_id=ann,
-                recipient="ann@example.com",
-                kind="k",
-                subject="queued one",
-                body="",
-                created_at=t0 + timedelta(hours=3),
-            ),
+            ann_notice("stuck one", t0 + timedelta(hours=2), status="sending", attempts=1),
+            ann_notice("queued one", t0 + timedelta(hours=3)),
             Notification(user_id=other, recipient="bob@example.com", kind="k", subject="not ann's", body=""),
         ]
         s.add_all(rows)
     with session_scope(engine) as s:
-        listed = notify.notices_for(s, " Ann@Example.com ")
-        one = notify.notice(s, listed[2]["id"])
-        assert notify.notices_for(s, "nobody@example.com") == []
-        assert notify.notice(s, 999_999) is None
+        listed = notices_for(s, " Ann@Example.com ")
+        one = notice(s, listed[2]["id"])
+        assert notices_for(s, "nobody@example.com") == []
+        assert notice(s, 999_999) is None
     assert [(r["subject"], r["state"], r["attempts"]) for r in listed] == [
         ("queued one", "queued", 0),
         ("stuck one", "sending", 1),
@@ -795,12 +775,10 @@ def test_notices_for_a_mailbox_newest_first_with_their_states(db_url, tmp_path) 
 
 def test_destination_names_the_smtp_host_or_the_outbox(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/d.db"
-    smtp = notify.destination(
-        make_settings(url, tmp_path, "smtp://u:secret@mail.example.com:587?starttls=true")
-    )
+    smtp = destination(make_settings(url, tmp_path, "smtp://u:secret@mail.example.com:587?starttls=true"))
     assert (smtp.transport, smtp.host, smtp.port) == ("smtp", "mail.example.com", 587)
     assert "secret" not in repr(smtp)
-    outbox = notify.destination(make_settings(url, tmp_path))
+    outbox = destination(make_settings(url, tmp_path))
     assert (outbox.transport, outbox.outbox) == ("outbox", tmp_path / "outbox")
     with pytest.raises(BadInput):
-        notify.destination(make_settings(url, tmp_path, "smtp://mail.example.com:bad"))
+        destination(make_settings(url, tmp_path, "smtp://mail.example.com:bad"))

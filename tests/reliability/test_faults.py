@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, select
 from core.access.permissions import Actor
 from core.brands import switches
 from core.mailboxes import twofa, users
-from core.notices import notify
+from core.notices import queueing
 from core.platform import audit
 from core.platform.db import session_scope
 from core.platform.models import Domain
@@ -59,7 +59,7 @@ def _enrolled(engine) -> str:
 RESET_STEPS: list[tuple[str, object, str]] = [
     ("after the secret is removed", audit, "record"),
     ("after the audit event", audit, "security_event"),
-    ("after the notification", notify, "queue"),
+    ("after the notification", queueing, "queue"),
 ]
 
 
