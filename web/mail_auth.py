@@ -56,9 +56,12 @@ def bearer_token(values: list[str]) -> str | None:
     return token
 
 
-def parse_login(body: bytes) -> Login:
-    """The login a mail server posted, or ``BadInput`` saying what is wrong with the body."""
-    if len(body) > MAX_BODY:
+def parse_login(body: bytes | None) -> Login:
+    """The login a mail server posted, or ``BadInput`` saying what is wrong with the body.
+
+    ``None`` is a body longer than ``MAX_BODY``, which was not read to its end.
+    """
+    if body is None:
         raise BadInput(f"The body is larger than {MAX_BODY} bytes.")
     try:
         data: Any = json.loads(body)
@@ -79,7 +82,20 @@ def parse_login(body: bytes) -> Login:
     return Login(**{f: data[f] for f in FIELDS})
 
 
-def _answer(token: str, body: bytes) -> tuple[int, dict[str, Any]]:
+async def read_body(request: Request) -> bytes | None:
+    """The body, or None once it passes ``MAX_BODY``: a caller whose token is not yet checked
+    cannot make the server hold more than that."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(token: str, body: bytes | None) -> tuple[int, dict[str, Any]]:
     with session_scope(get_engine(), write=True) as session:
         if not token_ok(session, token):
             return 403, _forbidden_body()
@@ -112,6 +128,6 @@ async def mail_auth(request: Request) -> JSONResponse:
     token = bearer_token(request.headers.getlist("authorization"))
     if token is None:
         return JSONResponse(_forbidden_body(), status_code=403, headers=_HEADERS)
-    body = await request.body()
+    body = await read_body(request)
     status, answer = await run_in_threadpool(_answer, token, body)
     return JSONResponse(answer, status_code=status, headers=_HEADERS)

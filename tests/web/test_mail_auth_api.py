@@ -134,6 +134,7 @@ def test_a_revoked_token_is_403_from_the_next_request(api):
         (b'{"user": "a", "password": 5, "protocol": "imap", "remote_ip": ""}', "password must be strings"),
         (b'{"user": "a", "password": "x", "protocol": "ftp", "remote_ip": ""}', "protocol must be one of"),
         (b'{"user": "a", "password": "x", "protocol": "imap", "remote_ip": "here"}', "remote_ip must be"),
+        (b'{"user": "' + b"a" * 20_000 + b'"}', "larger than 16384 bytes"),
     ],
 )
 def test_a_malformed_body_is_400(api, raw, says):
