@@ -16,7 +16,9 @@ the password: 16 letters drawn uniformly from 26, log2(26**16) ≈ 75 bits, so t
 dictionary to try and a search of the space is out of reach even at a billion guesses a
 second; and without the key, a copy of the database does not even allow that search. The
 argon2 ``password_hash`` is kept: rows made before ``lookup_key`` have only it, and the
-first sign-in that matches one sets its key (``core.mailboxes.mail_auth``).
+first sign-in that matches one sets its key (``core.mailboxes.mail_auth``). The key is the
+one that encrypts TOTP secrets, so it is never changed on a running console; a new key
+would stop every lookup key from matching as it stops every secret from decrypting.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ def clean_protocols(protocols: str | None) -> str:
         return ALL_MAIL_PROTOCOLS
     wanted = {p.strip().lower() for p in protocols.split(",") if p.strip()}
     unknown = sorted(wanted - set(MAIL_PROTOCOLS))
+    if not wanted:
+        raise BadInput(f"Name at least one protocol: {', '.join(MAIL_PROTOCOLS)} (a comma list).")
     if unknown:
         raise BadInput(
             f"Unknown protocol {', '.join(map(repr, unknown))}: an app password may allow "

@@ -269,6 +269,8 @@ def test_ipv6_addresses_are_kept_in_canonical_form(engine, world):
 def test_app_password_protocols_default_to_all_and_refuse_unknown_names(engine, world):
     new_app_password(engine, "plain@open.example.com", label="Laptop")
     assert app_password_row(engine, "Laptop").protocols == "imap,pop3,smtp,sieve,dav"
+    with pytest.raises(BadInput, match="Name at least one protocol"):
+        new_app_password(engine, "plain@open.example.com", label="Watch", protocols=" , ")
     with pytest.raises(BadInput) as err:
         new_app_password(engine, "plain@open.example.com", label="Watch", protocols="imap,ftp")
     assert str(err.value) == (
