@@ -23,14 +23,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from core.access.mail_auth_tokens import token_ok
 from core.mailboxes.mail_auth import check
-from core.platform.db import get_engine, session_scope
 from core.platform.errors import BadInput
+from web.db import call
 
 FIELDS = ("user", "password", "protocol", "remote_ip")
 MAX_BODY = 16 * 1024
@@ -95,21 +95,20 @@ async def read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _answer(token: str, body: bytes | None) -> tuple[int, dict[str, Any]]:
-    with session_scope(get_engine(), write=True) as session:
-        if not token_ok(session, token):
-            return 403, _forbidden_body()
-        try:
-            login = parse_login(body)
-            outcome = check(
-                session,
-                user=login.user,
-                password=login.password,
-                protocol=login.protocol,
-                remote_ip=login.remote_ip,
-            )
-        except BadInput as exc:
-            return 400, {"result": "malformed", "reason": str(exc)}
+def _answer(session: Session, token: str, body: bytes | None) -> tuple[int, dict[str, Any]]:
+    if not token_ok(session, token):
+        return 403, _forbidden_body()
+    try:
+        login = parse_login(body)
+        outcome = check(
+            session,
+            user=login.user,
+            password=login.password,
+            protocol=login.protocol,
+            remote_ip=login.remote_ip,
+        )
+    except BadInput as exc:
+        return 400, {"result": "malformed", "reason": str(exc)}
     if outcome.ok:
         return 200, {"result": "ok", "via": outcome.via, "label": outcome.label}
     return 401, {"result": "refused", "reason": outcome.reason}
@@ -129,5 +128,5 @@ async def mail_auth(request: Request) -> JSONResponse:
     if token is None:
         return JSONResponse(_forbidden_body(), status_code=403, headers=_HEADERS)
     body = await read_body(request)
-    status, answer = await run_in_threadpool(_answer, token, body)
+    status, answer = await call(_answer, token, body)
     return JSONResponse(answer, status_code=status, headers=_HEADERS)
