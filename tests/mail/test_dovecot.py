@@ -19,6 +19,7 @@ import shutil
 import smtplib
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,8 +46,9 @@ def _dovecot_available() -> str | None:
 class Dovecot:
     """``deploy/dovecot/run-local`` in a subprocess, on free ports of 127.0.0.1."""
 
-    def __init__(self, tmp: Path, *, auth_url: str, token: str) -> None:
-        self.run_dir = tmp / "dovecot"
+    def __init__(self, *, auth_url: str, token: str) -> None:
+        # Dovecot's own users must reach the folder: not below pytest's owner-only tmp_path.
+        self.run_dir = Path(tempfile.mkdtemp(prefix="mac-dovecot-"))
         self.imap, self.pop3, self.submission = free_port(), free_port(), free_port()
         self.env = {
             **os.environ,
@@ -96,6 +98,7 @@ class Dovecot:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 # --- the three clients -------------------------------------------------------------------
@@ -123,11 +126,15 @@ def pop3_login(port: int, user: str, password: str) -> None:
 
 
 def smtp_login(port: int, user: str, password: str) -> None:
-    with smtplib.SMTP(HOST, port, timeout=30) as client:
+    client = smtplib.SMTP(HOST, port, timeout=30)
+    try:
         client.ehlo()
         # One mechanism, one attempt (``login`` would try LOGIN after a refused PLAIN).
         client.user, client.password = user, password
         client.auth("PLAIN", client.auth_plain)
+    finally:
+        # No QUIT: after AUTH, submission connects to its relay, which this machine may not run.
+        client.close()
 
 
 LOGINS = {"imap": imap_login, "pop3": pop3_login, "smtp": smtp_login}
@@ -158,7 +165,7 @@ def mail(tmp_path_factory) -> Iterator[dict]:
         make_user(s, d_on, "away", status="suspended")
     server.start()
     token = token_of(server.must("mail-auth", "token", "create", "--label", "dovecot"))
-    dovecot = Dovecot(tmp, auth_url=f"{server.base}/api/mail-auth", token=token)
+    dovecot = Dovecot(auth_url=f"{server.base}/api/mail-auth", token=token)
     dovecot.start()
     try:
         yield {"server": server, "dovecot": dovecot, "world": world}
