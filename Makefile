@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 URL_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench bench-quick browser clean-data help
+.PHONY: run test lint format bench bench-quick browser mail-servers clean-data help
 
 help:
 	@echo "make run    - set up, create/upgrade the schema, load demo data if empty, start the dashboard"
@@ -37,6 +37,17 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing and cannot be installed here: browser tests will be skipped (they fail in CI)."; fi
 
+# Dovecot for the mail-server tests (tests/mail) comes from Debian's packages as well.
+MAIL_PACKAGES := dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-auth-lua
+mail-servers:
+	@missing=$$(for p in $(MAIL_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing" $$missing "from Debian's packages..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "Dovecot is missing and cannot be installed here: mail-server tests will be skipped (they fail in CI)."; fi
+
 run: $(VENV)/.runtime
 	$(PY) -m core init
 	$(PY) -m core seed --if-empty
@@ -47,7 +58,7 @@ run: $(VENV)/.runtime
 	@echo ""
 	$(VENV)/bin/streamlit run server.py --server.address $(HOST) --server.port $(PORT) --server.headless true
 
-test: $(VENV)/.dev browser
+test: $(VENV)/.dev browser mail-servers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

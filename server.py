@@ -14,7 +14,8 @@ from core.reporting.links import DOWNLOAD_PATH
 from web.downloads import download
 from web.gate import SessionGate
 from web.lifespan import lifespan
-from web.paths import SETUP_PATH, SIGN_IN_PATH, SIGN_OUT_PATH, SSO_PATH
+from web.mail_auth import mail_auth
+from web.paths import MAIL_AUTH_PATH, SETUP_PATH, SIGN_IN_PATH, SIGN_OUT_PATH, SSO_PATH
 from web.signin import login, logout, setup
 from web.sso import sso_start
 
@@ -27,6 +28,7 @@ app = st.App(
         Route(SSO_PATH, sso_start, methods=["GET"]),
         Route(SETUP_PATH, setup, methods=["GET", "POST"]),
         Route(SIGN_OUT_PATH, logout, methods=["GET", "POST"]),
+        Route(MAIL_AUTH_PATH, mail_auth, methods=["POST"]),
     ],
     middleware=[Middleware(SessionGate)],
 )

@@ -36,6 +36,7 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TABLES = (
     "login_failures",
     "operator_sessions",
+    "mail_auth_tokens",
     "notifications",
     "security_events",
     "audit_events",

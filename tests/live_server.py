@@ -103,7 +103,7 @@ class Server:
         if not ready.wait(timeout=START_SECONDS) or self.proc.poll() is not None:
             self.stop()
             pytest.fail(f"the server did not start: {self.log.read_text()[-2000:]}")
-        assert requests.get(f"{self.base}/_stcore/health", timeout=10).status_code == 200
+        assert requests.get(f"{self.base}/_stcore/health", timeout=START_SECONDS).status_code == 200
 
     def _copy_output(self, ready: threading.Event) -> None:
         with self.log.open("w") as log:

@@ -17,12 +17,16 @@ Modules
     ``sso_config`` the OIDC providers of secrets.toml and the operator each email signs in as.
     ``downloads``  ``/download/export.csv``: a streamed CSV export behind a signed link.
     ``lifespan``   the customer-notice sender, started and stopped with the server.
+    ``mail_auth``  ``POST /api/mail-auth``: a mail server's bearer token, one login, the console's answer.
 
 Rules of the web
     - Own origin only (PRODUCT.md Trust): a websocket upgrade must carry the console's own
       ``Origin``; an HTTP request with another ``Origin``, or a state-changing one with
       neither the console's Origin nor its Referer, gets 403, on every path. The origin is
       ``MAC_PUBLIC_URL`` when set, else the request's Host with its scheme.
+    - The one exception: a POST to ``/api/mail-auth`` (``paths.is_bearer_path``) comes from
+      a mail server with a bearer token and no cookie; it passes the origin and session
+      checks untouched, and the route itself answers 403 without a live token.
     - Every page needs a session, but the sign-in pages, Streamlit's OIDC routes, the health
       checks and the public front-end bundle: a page GET goes to ``/signin?next=<path>``,
       the websocket and any other request get 403.

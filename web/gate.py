@@ -10,7 +10,9 @@ when set, else the request's Host with its scheme.
 ``SessionGate`` is a pure ASGI middleware (it sees websocket scopes too). A websocket upgrade
 without the console's own ``Origin``, an HTTP request with another ``Origin``, and a
 state-changing request with neither the console's Origin nor its Referer get 403, on every
-path, the sign-in forms included (login CSRF). Then the session: the public paths
+path, the sign-in forms included (login CSRF), except a POST to a bearer path
+(``web.paths.is_bearer_path``: ``/api/mail-auth``), which a mail server sends with its
+token and no cookie, and which passes untouched. Then the session: the public paths
 (``web.paths.is_public_path``) pass, and everything else needs a valid session: a page GET
 goes to ``/signin?next=<path>``, the websocket and every other request get 403.
 """
@@ -29,7 +31,7 @@ from core.access.sessions import SESSION_COOKIE
 from core.platform.config import get_settings
 from web.cookies import clear_cookie
 from web.db import actor_of
-from web.paths import SIGN_IN_PATH, is_page_path, is_public_path, safe_next
+from web.paths import SIGN_IN_PATH, is_bearer_path, is_page_path, is_public_path, safe_next
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,9 @@ class SessionGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "POST" and is_bearer_path(scope["path"]):
+            await self.app(scope, receive, send)  # a mail server with its token: no cookie is read
             return
         conn = HTTPConnection(scope)
         # The origin first: a header comparison, before any database lookup.

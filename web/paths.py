@@ -34,6 +34,12 @@ _PUBLIC_EXACT = frozenset(
         "/manifest.json",
     }
 )
+# Called by mail servers, not browsers (web.mail_auth): a bearer token proves the caller,
+# no cookie is read, so the gate's origin and session checks, which guard what a browser's
+# cookies can do, do not apply to its POST; without the token the route answers 403.
+# Any other method goes through the gate like every other path.
+MAIL_AUTH_PATH = "/api/mail-auth"
+_BEARER_EXACT = frozenset({MAIL_AUTH_PATH})
 # Streamlit's machine endpoints: never an HTML page, so no redirect to sign-in (a 403).
 _API_PREFIXES = ("/_stcore/", "/media/", "/component/", "/app/static/")
 
@@ -41,6 +47,11 @@ _API_PREFIXES = ("/_stcore/", "/media/", "/component/", "/app/static/")
 def is_public_path(path: str) -> bool:
     """True for the paths the gate lets through without a session."""
     return path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES)
+
+
+def is_bearer_path(path: str) -> bool:
+    """True for the paths that answer a bearer token instead of a browser's session and origin."""
+    return path in _BEARER_EXACT
 
 
 def is_page_path(path: str) -> bool:

@@ -8,6 +8,7 @@ Modules
     ``sessions``                open, end and prove operator sessions; one session per operator.
     ``oidc``                    single sign-on: a provider's verified email to an operator's session.
     ``client_limit``            password attempts a minute from one client address, in memory.
+    ``mail_auth_tokens``        the mail servers' tokens for ``POST /api/mail-auth``: made, listed, revoked.
 
 Rules
     * Every write proves, in its own transaction, who acts and that they still may.
@@ -19,4 +20,6 @@ Rules
       once (``operators.invite_operator``); only its hash is stored.
     * What each role may do is said once, in ``permissions.ROLE_SUMMARIES``, beside the
       table it describes.
+    * Only an administrator (or the local command line) manages mail-server tokens; a token
+      is shown once, stored as its SHA-256, and a revoked one is refused from the next request.
 """

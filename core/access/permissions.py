@@ -69,6 +69,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "app_password.create": frozenset({CUSTOMER, SYSTEM}),
     "notification.send": frozenset({"admin", SYSTEM}),
     "demo.seed": frozenset({SYSTEM}),
+    # The tokens mail servers present to POST /api/mail-auth: whoever holds one may check
+    # any mailbox's password, so only an administrator or the local command line.
+    "mail_auth.manage": frozenset({"admin", SYSTEM}),
 }
 
 PERMISSION_WORDS = {
@@ -90,6 +93,7 @@ PERMISSION_WORDS = {
     "app_password.create": "create app passwords",
     "notification.send": "send customer notifications",
     "demo.seed": "load demo data",
+    "mail_auth.manage": "manage the mail servers' tokens",
 }
 
 ROLE_LABELS = {

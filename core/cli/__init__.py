@@ -16,6 +16,7 @@ Modules
     ``export``         ``export``: a CSV file written whole or not at all.
     ``audit``          ``audit``: the newest audit events.
     ``operators``      ``operators add|list|passwd|deactivate|reset-totp|totp|set-role``.
+    ``mail_auth``      ``mail-auth token create|list|revoke``: the mail servers' tokens.
 
 Rules of the command line
     - Exit codes: 0 done; 1 refused by a rule (cap reached, conflict, role, not found, a

@@ -22,6 +22,7 @@ from core.cli import (
     export,
     imports,
     login,
+    mail_auth,
     notify,
     operators,
     report,
@@ -40,6 +41,7 @@ app.add_typer(app_passwords.app, name="app-passwords")
 app.add_typer(notify.app, name="notify")
 app.add_typer(report.app, name="report")
 app.add_typer(operators.app, name="operators")
+app.add_typer(mail_auth.app, name="mail-auth")
 app.command()(setup.init)
 app.command()(setup.keygen)
 app.command()(setup.seed)

@@ -14,10 +14,19 @@ app = typer.Typer(no_args_is_help=True, help="App-specific passwords.")
 
 
 @app.command("create")
-def ap_create(email: str, label: Annotated[str, typer.Option("--label")]) -> None:
+def ap_create(
+    email: str,
+    label: Annotated[str, typer.Option("--label")],
+    protocols: Annotated[
+        str | None,
+        typer.Option("--protocols", help="Comma list of imap, pop3, smtp, sieve, dav (default: all)."),
+    ] = None,
+) -> None:
     """Create an app password for a device and print it once."""
     with session(write=True) as s:
-        new = app_passwords.create(s, actor=Actor.customer(email.strip().lower()), email=email, label=label)
+        new = app_passwords.create(
+            s, actor=Actor.customer(email.strip().lower()), email=email, label=label, protocols=protocols
+        )
     typer.echo(new.password)
     typer.echo(f"This is the only time the app password for '{new.label}' is shown.", err=True)
 

@@ -16,7 +16,15 @@ from core.reporting.search_query import UserSearch
 app = typer.Typer(no_args_is_help=True, help="Mailboxes, their 2FA and sign-in.")
 
 FIELDS = ("email", "display_name", "brand", "domain", "status", "twofa", "app_passwords")
-APP_PASSWORD_FIELDS = ("label", "created_at", "last_used_at", "state")
+APP_PASSWORD_FIELDS = (
+    "label",
+    "protocols",
+    "created_at",
+    "last_used_at",
+    "last_used_protocol",
+    "last_used_ip",
+    "state",
+)
 
 
 @app.command("add")

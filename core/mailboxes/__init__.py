@@ -7,6 +7,7 @@ Modules
     ``twofa``                  enrol, reset by support, turn off by the user.
     ``app_passwords``          at most ``MAX_PER_USER`` (four) a mailbox, shown once, revoked one at a time.
     ``mailbox_login``          the login check as the mail platform makes it.
+    ``mail_auth``              a mail client's sign-in as a mail server asks it (``POST /api/mail-auth``).
     ``mailbox_authenticator``  the mailbox's TOTP authenticator: throttle, replay guard, last step stored.
 
 Rules
@@ -20,4 +21,9 @@ Rules
       codes or app passwords within 15 minutes pause its sign-in.
     * A support reset names its reason: one of ``RESET_REASONS``; "other" only with its text,
       recorded as ``other: <text>`` (``twofa.clean_reason``).
+    * A mail client signs in with a live app password of a brand that allows them, on a
+      protocol the password allows; the mailbox password signs in mail clients only while
+      the user's 2FA is not on. An app password is found by its keyed hash, one lookup.
+    * A mail client's failure that could be a guess counts towards the mailbox's throttle
+      and its address's (50 within 15 minutes), and is a ``mail_sign_in_failed`` security event.
 """

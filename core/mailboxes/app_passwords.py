@@ -3,6 +3,22 @@
 The cap holds under concurrent requests: creation locks the user's row first
 (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction holds the
 database's write lock from BEGIN IMMEDIATE), then counts, then inserts.
+
+Each password is good for the mail protocols chosen when it is made (``MAIL_PROTOCOLS``,
+all of them by default).
+
+Two verifiers are stored. ``lookup_key`` is an HMAC-SHA256 of the normalized password under
+the console's key (``MAC_SECRET_KEY`` or ``data/secret.key``, never in the database): a
+mail client's sign-in finds its password with one indexed equality lookup instead of up to
+four argon2 verifications, which matters because phones poll. A fast keyed hash is a sound
+verifier here, where it would not be for a chosen password, because the console generates
+the password: 16 letters drawn uniformly from 26, log2(26**16) ≈ 75 bits, so there is no
+dictionary to try and a search of the space is out of reach even at a billion guesses a
+second; and without the key, a copy of the database does not even allow that search. The
+argon2 ``password_hash`` is kept: rows made before ``lookup_key`` have only it, and the
+first sign-in that matches one sets its key (``core.mailboxes.mail_auth``). The key is the
+one that encrypts TOTP secrets, so it is never changed on a running console; a new key
+would stop every lookup key from matching as it stops every secret from decrypting.
 """
 
 from __future__ import annotations
@@ -18,10 +34,10 @@ from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.users import get_user, mailbox_for_change
 from core.platform import audit
-from core.platform.crypto import hash_password
+from core.platform.crypto import hash_password, sign
 from core.platform.errors import BadInput, NotFound, Refused
 from core.platform.events import AppPasswordCreated, AppPasswordRevoked
-from core.platform.models import AppPassword, utcnow
+from core.platform.models import ALL_MAIL_PROTOCOLS, MAIL_PROTOCOLS, AppPassword, utcnow
 
 MAX_PER_USER = 4  # the article: "Each email account supports up to four app-specific passwords."
 _ALPHABET = string.ascii_lowercase
@@ -31,7 +47,8 @@ _ALPHABET = string.ascii_lowercase
 class NewAppPassword:
     email: str
     label: str
-    password: str  # shown once; only its hash is stored
+    password: str  # shown once; only its hash and keyed hash are stored
+    protocols: str = ALL_MAIL_PROTOCOLS
 
 
 def generate() -> str:
@@ -45,6 +62,28 @@ def normalize(password: str) -> str:
     return "".join(ch for ch in (password or "").lower() if ch not in " -\t")
 
 
+def lookup_key(password: str) -> str:
+    """The keyed hash a mail client's sign-in looks its app password up by (hex HMAC-SHA256)."""
+    # A purpose prefix, so an HMAC made for another signed value never passes as this one.
+    return sign(f"app-password|{normalize(password)}")
+
+
+def clean_protocols(protocols: str | None) -> str:
+    """A comma list of mail protocols as stored (``imap,smtp``); None or blank means all of them."""
+    if protocols is None or not protocols.strip():
+        return ALL_MAIL_PROTOCOLS
+    wanted = {p.strip().lower() for p in protocols.split(",") if p.strip()}
+    unknown = sorted(wanted - set(MAIL_PROTOCOLS))
+    if not wanted:
+        raise BadInput(f"Name at least one protocol: {', '.join(MAIL_PROTOCOLS)} (a comma list).")
+    if unknown:
+        raise BadInput(
+            f"Unknown protocol {', '.join(map(repr, unknown))}: an app password may allow "
+            f"{', '.join(MAIL_PROTOCOLS)} (a comma list)."
+        )
+    return ",".join(p for p in MAIL_PROTOCOLS if p in wanted)
+
+
 def clean_label(label: str) -> str:
     text = " ".join("".join(ch for ch in (label or "") if ch.isprintable()).split())
     if not text:
@@ -54,9 +93,13 @@ def clean_label(label: str) -> str:
     return text
 
 
-def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppPassword:
+def create(
+    session: Session, *, actor: Actor, email: str, label: str, protocols: str | None = None
+) -> NewAppPassword:
+    """A new app password for ``protocols`` (a comma list; all by default), shown once."""
     actor = require(session, actor, "app_password.create", mailbox=email)
     name = clean_label(label)
+    allowed = clean_protocols(protocols)
     user, brand = mailbox_for_change(
         session,
         email,
@@ -75,7 +118,13 @@ def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppP
     if name.lower() in {x.lower() for x in live}:
         raise Refused(f"{user.email} already has an app password labelled {name!r}; choose another label.")
     plain = generate()
-    ap = AppPassword(user_id=user.id, label=name, password_hash=hash_password(normalize(plain)))
+    ap = AppPassword(
+        user_id=user.id,
+        label=name,
+        password_hash=hash_password(normalize(plain)),
+        lookup_key=lookup_key(plain),
+        protocols=allowed,
+    )
     session.add(ap)
     session.flush()
     audit.record(
@@ -84,7 +133,7 @@ def create(session: Session, *, actor: Actor, email: str, label: str) -> NewAppP
         actor=actor.name,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="app_password_created")
-    return NewAppPassword(email=user.email, label=name, password=plain)
+    return NewAppPassword(email=user.email, label=name, password=plain, protocols=allowed)
 
 
 def revoke(session: Session, *, actor: Actor, email: str, label: str) -> None:

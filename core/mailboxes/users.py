@@ -258,8 +258,11 @@ def user_detail(session: Session, email: str, *, events: int = 20) -> dict:
         "app_passwords": [
             {
                 "label": a.label,
+                "protocols": a.protocols,
                 "created_at": a.created_at,
                 "last_used_at": a.last_used_at,
+                "last_used_protocol": a.last_used_protocol,
+                "last_used_ip": a.last_used_ip,
                 "state": app_password_state(a.revoked_at is not None, brand.allow_app_passwords),
                 "revoked_at": a.revoked_at,
             }

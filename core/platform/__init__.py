@@ -9,7 +9,8 @@ Modules
     ``events``  every audit event: a frozen dataclass per event, its stable name, label and fields.
     ``audit``   ``record`` (the one function that writes an event) and the audit log's reads.
     ``totp``    RFC 6238 alone (SHA-1, 6 digits, 30 s steps, one step of drift); the replay guard.
-    ``throttle``  the failure throttle: 5 failures of a subject within 15 minutes pause its sign-in.
+    ``throttle``  the failure throttle: 5 failures of a subject within 15 minutes pause its sign-in
+                  (a limit of its own for a client address that many mailboxes share).
     ``authenticator``  the base of every device kind: throttle, then the code, accepted once.
 
 Rules

@@ -84,6 +84,9 @@ SECURITY_KINDS = (
     "2fa_self_disabled",
     "app_password_created",
     "app_password_revoked",
+    # A mail client's sign-in that matched no password (core.mailboxes.mail_auth): the
+    # user's page counts them, so a burst of guesses is seen.
+    "mail_sign_in_failed",
 )
 
 

@@ -385,6 +385,37 @@ class AccessRefused(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class _MailAuthTokenEvent(Event):
+    object_type = "mail_auth_token"
+    key_field = "token_label"
+
+    token_label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailAuthTokenCreated(_MailAuthTokenEvent):
+    """Event name: ``mail_auth.token_created``. A mail server's token for ``POST /api/mail-auth``
+    was made; the token itself is in no row."""
+
+    name = "mail_auth.token_created"
+    label = "Mail-server token created"
+
+    def details(self) -> tuple[Details, Details]:
+        return None, {"label": self.token_label, "state": "live"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailAuthTokenRevoked(_MailAuthTokenEvent):
+    """Event name: ``mail_auth.token_revoked``. The mail server holding it is refused from then on."""
+
+    name = "mail_auth.token_revoked"
+    label = "Mail-server token revoked"
+
+    def details(self) -> tuple[Details, Details]:
+        return {"label": self.token_label, "state": "live"}, {"label": self.token_label, "state": "revoked"}
+
+
+@dataclass(frozen=True, kw_only=True)
 class NotificationSent(Event):
     """Event name: ``notification.sent``. A queued customer notification was delivered."""
 
@@ -450,6 +481,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     OperatorSignedOut,
     OperatorSignedOutEverywhere,
     AccessRefused,
+    MailAuthTokenCreated,
+    MailAuthTokenRevoked,
     NotificationSent,
     DemoSeeded,
 )

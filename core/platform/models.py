@@ -17,6 +17,9 @@ from sqlmodel import Field, SQLModel
 USER_STATUSES = ("active", "suspended")
 RESET_REASONS = ("lost phone", "new phone", "reset authenticator", "other")
 ROLES = ("analyst", "support", "account_manager", "admin")
+# The mail protocols an app password may be used for; a new one is good for all of them.
+MAIL_PROTOCOLS = ("imap", "pop3", "smtp", "sieve", "dav")
+ALL_MAIL_PROTOCOLS = ",".join(MAIL_PROTOCOLS)
 
 
 def utcnow() -> datetime:
@@ -115,9 +118,33 @@ class AppPassword(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     label: str = Field(max_length=64)
     password_hash: str = Field(max_length=200)
+    # Comma list of MAIL_PROTOCOLS the password signs in to.
+    protocols: str = Field(
+        default=ALL_MAIL_PROTOCOLS,
+        sa_column=Column(Text, nullable=False, server_default=ALL_MAIL_PROTOCOLS),
+    )
+    # HMAC-SHA256 of the password under the console's key, hex: the one indexed lookup of a
+    # mail client's sign-in (core.mailboxes.app_passwords). NULL for a row older than it.
+    lookup_key: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
+    last_used_protocol: str | None = Field(default=None, max_length=8)
+    last_used_ip: str | None = Field(default=None, max_length=64)
     revoked_at: datetime | None = None
+
+
+class MailAuthToken(SQLModel, table=True):
+    """A mail server's token for ``POST /api/mail-auth``. The server holds it; the table its SHA-256."""
+
+    __tablename__ = "mail_auth_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=64, unique=True)
+    token_digest: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=120)
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -20,15 +20,19 @@ FAILURES = 5
 WINDOW = timedelta(minutes=15)
 
 
-def throttled_until(session: Session, subject: str) -> datetime | None:
-    """When sign-in for ``subject`` opens again, or None when it is not throttled."""
+def throttled_until(session: Session, subject: str, *, failures: int = FAILURES) -> datetime | None:
+    """When sign-in for ``subject`` opens again, or None when it is not throttled.
+
+    ``failures`` is the subject's limit in the window: 5 for whoever signs in, higher for a
+    client address that many mailboxes share (``core.mailboxes.mail_auth``).
+    """
     since = utcnow() - WINDOW
     count, oldest = session.execute(
         select(func.count(), func.min(LoginFailure.at)).where(
             LoginFailure.subject == subject, LoginFailure.at > since
         )
     ).one()
-    if count >= FAILURES and oldest is not None:
+    if count >= failures and oldest is not None:
         return oldest + WINDOW
     return None
 

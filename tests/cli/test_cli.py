@@ -55,7 +55,15 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parents[2]
 APP_PASSWORD_RE = re.compile(r"^[a-z]{4} [a-z]{4} [a-z]{4} [a-z]{4}$")
 SHOW_FIELDS = ["email", "display_name", "brand", "domain", "status", "twofa", "app_passwords"]
-AP_FIELDS = ["label", "created_at", "last_used_at", "state"]
+AP_FIELDS = [
+    "label",
+    "protocols",
+    "created_at",
+    "last_used_at",
+    "last_used_protocol",
+    "last_used_ip",
+    "state",
+]
 BRAND_SHOW_FIELDS = {
     "name",
     "allow_2fa",

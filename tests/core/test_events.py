@@ -32,6 +32,8 @@ STABLE = {
     "operator.sign_out": "Operator signed out",
     "operator.signed_out_everywhere": "Operator signed out everywhere",
     "access.refused": "Action refused",
+    "mail_auth.token_created": "Mail-server token created",
+    "mail_auth.token_revoked": "Mail-server token revoked",
     "notification.sent": "Customer notification sent",
     "demo.seeded": "Demo data loaded",
 }
@@ -218,6 +220,22 @@ EXAMPLES = [
     (
         events.AccessRefused(permission="brand.update", why="role", role="analyst"),
         _row("access.refused", "permission", "brand.update", after={"why": "role", "role": "analyst"}),
+    ),
+    (
+        events.MailAuthTokenCreated(token_label="imap1"),
+        _row(
+            "mail_auth.token_created", "mail_auth_token", "imap1", after={"label": "imap1", "state": "live"}
+        ),
+    ),
+    (
+        events.MailAuthTokenRevoked(token_label="imap1"),
+        _row(
+            "mail_auth.token_revoked",
+            "mail_auth_token",
+            "imap1",
+            before={"label": "imap1", "state": "live"},
+            after={"label": "imap1", "state": "revoked"},
+        ),
     ),
     (
         events.NotificationSent(

@@ -302,6 +302,10 @@ def test_a_database_made_at_0001_keeps_its_rows_and_gains_counts_search_and_trig
         assert _found_by_index(conn, "box1") == _expected_found(conn, "box1")
         assert len(_found_by_index(conn, "box1")) == 10
         assert _found_by_index(conn, "t.l") == ["first.last@alpha.example"]
+        # and the app passwords made before 0006 keep every protocol and wait for their lookup key.
+        assert conn.execute(text("SELECT DISTINCT protocols, lookup_key FROM app_passwords")).all() == [
+            ("imap,pop3,smtp,sieve,dav", None)
+        ]
     with session_scope(engine) as s:
         found = search_users(s, UserSearch(text="box1"), limit=50)
     with engine.connect() as conn:
