@@ -34,13 +34,14 @@ from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.users import get_user, mailbox_for_change
 from core.platform import audit
-from core.platform.crypto import hash_password, sign
+from core.platform.crypto import hash_password, sign, verify_password
 from core.platform.errors import BadInput, NotFound, Refused
 from core.platform.events import AppPasswordCreated, AppPasswordRevoked
-from core.platform.models import ALL_MAIL_PROTOCOLS, MAIL_PROTOCOLS, AppPassword, utcnow
+from core.platform.models import ALL_MAIL_PROTOCOLS, MAIL_PROTOCOLS, AppPassword, User, utcnow
 
 MAX_PER_USER = 4  # the article: "Each email account supports up to four app-specific passwords."
 _ALPHABET = string.ascii_lowercase
+LETTERS = 16  # an app password: 16 random letters, about 75 bits
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,42 @@ class NewAppPassword:
     protocols: str = ALL_MAIL_PROTOCOLS
 
 
+def _looks_like_app_password(given: str) -> bool:
+    return len(given) == LETTERS and given.isascii() and given.isalpha()
+
+
+def find(session: Session, mailbox: User, password: str) -> AppPassword | None:
+    """The mailbox's app password (live or revoked) that ``password`` is, or None: one indexed
+    lookup by ``lookup_key``; for rows older than the key, argon2 over the live ones, and the
+    match gets its key (old hashes migrate as they are used)."""
+    given = normalize(password)
+    if not _looks_like_app_password(given):
+        return None  # every app password is 16 letters: a mailbox password costs no lookup
+    ap = session.scalars(
+        select(AppPassword).where(
+            AppPassword.lookup_key == lookup_key(given), AppPassword.user_id == mailbox.id
+        )
+    ).first()
+    if ap is not None:
+        return ap
+    old = session.scalars(
+        select(AppPassword).where(
+            AppPassword.user_id == mailbox.id,
+            AppPassword.lookup_key.is_(None),
+            AppPassword.revoked_at.is_(None),
+        )
+    ).all()
+    for row in old:
+        if verify_password(row.password_hash, given):
+            row.lookup_key = lookup_key(given)
+            return row
+    return None
+
+
 def generate() -> str:
     """16 random lowercase letters in four groups of four: ``abcd efgh ijkl mnop``."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
-    return " ".join(raw[i : i + 4] for i in range(0, 16, 4))
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(LETTERS))
+    return " ".join(raw[i : i + 4] for i in range(0, LETTERS, 4))
 
 
 def normalize(password: str) -> str:

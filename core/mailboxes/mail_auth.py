@@ -45,7 +45,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.mailboxes.app_passwords import lookup_key, normalize
+from core.mailboxes.app_passwords import find
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.mailbox_authenticator import throttle_subject
 from core.mailboxes.state import twofa_state
@@ -56,7 +56,6 @@ from core.platform.models import MAIL_PROTOCOLS, AppPassword, Brand, SecurityEve
 
 ADDRESS_FAILURES = 10 * throttle.FAILURES
 FAILED_KIND = "mail_sign_in_failed"
-_APP_PASSWORD_LETTERS = 16
 _SHOWN = {"imap": "IMAP", "pop3": "POP3", "smtp": "SMTP", "sieve": "ManageSieve", "dav": "DAV"}
 
 
@@ -115,7 +114,7 @@ def check(session: Session, *, user: str, password: str, protocol: str, remote_i
             f"Too many failed attempts for {mailbox.email}: sign-in waits until {until:%H:%M} UTC.",
         )
     brand = effective_brand(session, mailbox)
-    ap = _find_app_password(session, mailbox, password or "")
+    ap = find(session, mailbox, password or "")
     if ap is not None:
         return _app_password_outcome(session, mailbox, brand, ap, protocol, address)
     if verify_password(mailbox.password_hash, password or ""):
@@ -137,37 +136,6 @@ def check(session: Session, *, user: str, password: str, protocol: str, remote_i
 
 def _refuse(rule: str, reason: str) -> Outcome:
     return Outcome(ok=False, rule=rule, reason=reason)
-
-
-def _looks_like_app_password(given: str) -> bool:
-    return len(given) == _APP_PASSWORD_LETTERS and given.isascii() and given.isalpha()
-
-
-def _find_app_password(session: Session, mailbox: User, password: str) -> AppPassword | None:
-    """The mailbox's app password (live or revoked) that ``password`` is, or None."""
-    given = normalize(password)
-    if not _looks_like_app_password(given):
-        return None  # every app password is 16 letters: a mailbox password costs no lookup
-    ap = session.scalars(
-        select(AppPassword).where(
-            AppPassword.lookup_key == lookup_key(given), AppPassword.user_id == mailbox.id
-        )
-    ).first()
-    if ap is not None:
-        return ap
-    # Rows older than lookup_key: argon2 over the live ones, and the match gets its key.
-    old = session.scalars(
-        select(AppPassword).where(
-            AppPassword.user_id == mailbox.id,
-            AppPassword.lookup_key.is_(None),
-            AppPassword.revoked_at.is_(None),
-        )
-    ).all()
-    for row in old:
-        if verify_password(row.password_hash, given):
-            row.lookup_key = lookup_key(given)
-            return row
-    return None
 
 
 def _app_password_outcome(

@@ -18,13 +18,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.mailboxes.app_passwords import normalize
+from core.mailboxes.app_passwords import find
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.mailbox_authenticator import MailboxAuthenticator
 from core.platform import throttle
 from core.platform.authenticator import Verdict
 from core.platform.crypto import verify_password
-from core.platform.models import AppPassword, User, utcnow
+from core.platform.models import User, utcnow
 
 
 @dataclass(frozen=True)
@@ -99,18 +99,12 @@ def _check_app_password(
 ) -> LoginOutcome:
     if not allowed:
         return _refuse("app_passwords_not_allowed", f"{brand} does not allow app passwords.")
-    given = normalize(secret)
-    live = session.scalars(
-        select(AppPassword).where(AppPassword.user_id == user.id, AppPassword.revoked_at.is_(None))
-    ).all()
-    for ap in live:
-        if verify_password(ap.password_hash, given):
-            now = utcnow()
-            ap.last_used_at = now
-            user.last_login_at = now
-            throttle.clear_failures(session, subject)
-            return LoginOutcome(
-                ok=True, rule="ok", message=f"{user.email} would be let in with '{ap.label}'."
-            )
+    ap = find(session, user, secret)
+    if ap is not None and ap.revoked_at is None:
+        now = utcnow()
+        ap.last_used_at = now
+        user.last_login_at = now
+        throttle.clear_failures(session, subject)
+        return LoginOutcome(ok=True, rule="ok", message=f"{user.email} would be let in with '{ap.label}'.")
     throttle.note_failure(session, subject)
     return _refuse("wrong_app_password", "No live app password of this mailbox matches.")
