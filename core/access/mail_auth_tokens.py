@@ -23,9 +23,9 @@ from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from core.access.permissions import Actor, require
-from core.platform import audit
+from core.platform import audit, labels
 from core.platform.crypto import token_digest
-from core.platform.errors import BadInput, NotFound, Refused
+from core.platform.errors import NotFound, Refused
 from core.platform.events import MailAuthTokenCreated, MailAuthTokenRevoked
 from core.platform.models import MailAuthToken, utcnow
 
@@ -41,12 +41,11 @@ class NewToken:
 
 
 def clean_label(label: str) -> str:
-    text = " ".join("".join(ch for ch in (label or "") if ch.isprintable()).split())
-    if not text:
-        raise BadInput("A mail-server token needs a label naming the server, e.g. 'imap1'.")
-    if len(text) > 64:
-        raise BadInput("A mail-server token label has at most 64 characters.")
-    return text
+    return labels.clean_label(
+        label,
+        missing="A mail-server token needs a label naming the server, e.g. 'imap1'.",
+        what="A mail-server token label",
+    )
 
 
 def _by_label(session: Session, label: str) -> MailAuthToken | None:

@@ -33,7 +33,7 @@ from sqlmodel import Session
 from core.access.permissions import Actor, require
 from core.mailboxes.effective_brand import effective_brand
 from core.mailboxes.users import get_user, mailbox_for_change
-from core.platform import audit
+from core.platform import audit, labels
 from core.platform.crypto import hash_password, sign, verify_password
 from core.platform.errors import BadInput, NotFound, Refused
 from core.platform.events import AppPasswordCreated, AppPasswordRevoked
@@ -118,12 +118,11 @@ def clean_protocols(protocols: str | None) -> str:
 
 
 def clean_label(label: str) -> str:
-    text = " ".join("".join(ch for ch in (label or "") if ch.isprintable()).split())
-    if not text:
-        raise BadInput("An app password needs a label naming the device, e.g. 'iPhone Mail'.")
-    if len(text) > 64:
-        raise BadInput("An app password label has at most 64 characters.")
-    return text
+    return labels.clean_label(
+        label,
+        missing="An app password needs a label naming the device, e.g. 'iPhone Mail'.",
+        what="An app password label",
+    )
 
 
 def create(

@@ -12,6 +12,7 @@ Modules
     ``throttle``  the failure throttle: 5 failures of a subject within 15 minutes pause its sign-in
                   (a limit of its own for a client address that many mailboxes share).
     ``authenticator``  the base of every device kind: throttle, then the code, accepted once.
+    ``labels``  a label a person types to name a thing: printable, one space, at most 64 characters.
 
 Rules
     * Times are timezone-aware UTC.
