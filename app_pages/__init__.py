@@ -20,12 +20,13 @@ Modules
     ``overview``   ``_adoption_charts`` (adoption per brand and over time), ``_at_risk``.
     ``brands``     ``_brand_table``, ``_brand_switches`` (one brand, Update), ``_brand_bulk``.
     ``users``      ``_user_results`` (a page of the search), ``_user_detail`` (one mailbox),
-                   ``_app_passwords`` (its table, Revoke), ``_reset_dialog`` (Disable 2FA),
+                   ``_app_passwords`` (its table, failed mail sign-ins, Revoke), ``_reset_dialog`` (Disable 2FA),
                    ``_user_activity`` (its audit events and notices).
     ``branding``   ``_css_editor`` (the editor, Save), ``_css_report`` (findings, contrast),
                    ``_preview`` (the sandboxed preview), ``_preview_drive`` (its demo mailbox).
     ``reports``    ``_download`` (a report's preview and download, the signed link).
-    ``operators``  ``_operator_forms`` (table, change, add), ``_operator_confirm`` (the dialog).
+    ``operators``  ``_operator_forms`` (table, change, add), ``_operator_confirm`` (the dialog),
+                   ``_mail_tokens`` (the mail servers' tokens: list, create once, revoke).
 
     ``overview``, ``brands``, ``users``, ``branding``, ``reports``, ``audit_log``,
     ``operators``  the screens: title and pickers, one call per section, in tens of lines.

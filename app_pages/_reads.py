@@ -22,13 +22,16 @@ import core.reporting.at_risk
 import core.reporting.history
 import core.reporting.overview
 from app_pages._ui import engine, reading
+from core.access import mail_auth_tokens
 from core.access import operators as operator_service
+from core.access.permissions import Actor
 from core.brands import preview_mailbox, switches
 from core.brands.css.check import check_css
 from core.brands.css.report import CssReport
 from core.brands.login_page import preview_data_url, render_login_page
 from core.brands.switches import SwitchChange
-from core.mailboxes import users
+from core.mailboxes import mail_auth, users
+from core.mailboxes.mail_auth import FailedSignIns
 from core.notices import listing
 from core.platform import audit
 from core.platform.audit import AuditFilter
@@ -210,3 +213,17 @@ def audit_events(url: str, audit_filter: AuditFilter, limit: int) -> list[dict]:
 def operators(url: str) -> list[dict]:
     with reading(url) as s:
         return operator_service.list_operators(s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def mail_tokens(url: str, actor: Actor) -> list[dict]:
+    """The mail servers' tokens (administrators only: core checks the actor)."""
+    with reading(url) as s:
+        return mail_auth_tokens.list_tokens(s, actor=actor)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def failed_mail_sign_ins(url: str, email: str) -> FailedSignIns:
+    """The mailbox's mail-client sign-ins that matched no password in the last 24 hours."""
+    with reading(url) as s:
+        return mail_auth.failed_sign_ins(s, user_id=users.get_user(s, email).id)

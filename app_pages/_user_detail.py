@@ -42,6 +42,7 @@ def show(actor: Actor, url: str, email: str) -> None:
         return
     _summary(d)
     _reset_button(actor, d)
+    _app_passwords.failures(_ui.load(_reads.failed_mail_sign_ins, url, d["email"]))
     _app_passwords.table(d)
     _app_passwords.revoke(actor, d)
     _user_activity.events(d)

@@ -56,7 +56,7 @@ from core.platform.models import MAIL_PROTOCOLS, AppPassword, Brand, SecurityEve
 
 ADDRESS_FAILURES = 10 * throttle.FAILURES
 FAILED_KIND = "mail_sign_in_failed"
-_SHOWN = {"imap": "IMAP", "pop3": "POP3", "smtp": "SMTP", "sieve": "ManageSieve", "dav": "DAV"}
+PROTOCOL_NAMES = {"imap": "IMAP", "pop3": "POP3", "smtp": "SMTP", "sieve": "ManageSieve", "dav": "DAV"}
 
 
 @dataclass(frozen=True)
@@ -152,8 +152,8 @@ def _app_password_outcome(
     if protocol not in allowed:
         return _refuse(
             "protocol_not_allowed",
-            f"The app password '{ap.label}' is not for {_SHOWN[protocol]}; "
-            f"it allows {', '.join(_SHOWN[p] for p in allowed if p in _SHOWN)}.",
+            f"The app password '{ap.label}' is not for {PROTOCOL_NAMES[protocol]}; "
+            f"it allows {', '.join(PROTOCOL_NAMES[p] for p in allowed if p in PROTOCOL_NAMES)}.",
         )
     now = _signed_in(session, mailbox)
     ap.last_used_at, ap.last_used_protocol, ap.last_used_ip = now, protocol, address or None

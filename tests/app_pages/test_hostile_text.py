@@ -342,6 +342,20 @@ def test_operators_confirmations_and_errors(open_page, hostile):
     check(at, f"Operator username {SHORT!r} is not valid")
 
 
+def test_a_mail_server_token_label_is_shown_as_text(open_page, hostile):
+    at = _as_hostile(open_page, "operators")
+    at.text_input("operators_token_label").input(LABEL)
+    at.button(key="FormSubmitter:operators_token_add-Create a token").click().run()
+    check(at, f"Made the token “{LABEL}”.")
+    at.button("operators_token_revoke_open").click().run()
+    check(at, f"Revoke the token “{LABEL}”?")
+    at.button("operators_token_revoke_confirm").click().run()
+    check(at, f"Revoked the mail-server token “{LABEL}”.")
+    at.text_input("operators_token_label").input(LABEL)
+    at.button(key="FormSubmitter:operators_token_add-Create a token").click().run()
+    check(at, f"A mail-server token labelled {LABEL!r} exists already")
+
+
 def test_an_address_copied_from_the_page_finds_its_mailbox(open_page, hostile):
     email = hostile["plain_email"]
     at = _as_hostile(open_page, "users", user=email)
