@@ -86,13 +86,17 @@ def revoke(actor: Actor, d: dict) -> None:
         return
     deny = _ui.permission_help(actor, "app_password.revoke")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    label = left.selectbox("App password to revoke", live, key="users_revoke_label", disabled=bool(deny))
+    left.selectbox("App password to revoke", live, key="users_revoke_label", disabled=bool(deny))
     right.button(
         "Revoke…",
         key="users_revoke_open",
         disabled=bool(deny),
         help=deny,
-        on_click=lambda: st.session_state.update(users_pending_revoke=label),
+        # The choice as the click finds it, not as this run drew it (a change and a click can
+        # reach the server together).
+        on_click=lambda: st.session_state.update(
+            users_pending_revoke=st.session_state.get("users_revoke_label")
+        ),
     )
     pending = st.session_state.get("users_pending_revoke")
     if pending not in live or deny:
