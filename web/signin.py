@@ -2,23 +2,22 @@
 operator without an authenticator its enrolment), ``/signin/setup`` (the one-time "create
 the first administrator" form while no operator exists, 404 after) and ``/signout``.
 
-Every decision is a core function (``core.access``: operator_signin for passwords and
-codes, client_limit, sessions); this module only speaks HTTP. Between the password and the code the
+Every decision is a core function (``core.access``: operator_signin for passwords, codes
+and the first administrator, client_limit, sessions); this module only speaks HTTP: a
+step refused by the per-client limit (``SignInStep.limited``) is a 429. Between the password and the code the
 browser holds a short-lived signed ticket (``PENDING_COOKIE``), never a session.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from core.access import client_limit, operator_signin, operators, sessions
+from core.access import operator_signin, operators, sessions
 from core.access.operator_signin import PENDING_COOKIE, PENDING_SECONDS
-from core.access.permissions import Actor
 from core.access.sessions import SESSION_COOKIE
 from core.platform.db import get_engine
 from core.platform.errors import CoreError
@@ -76,11 +75,10 @@ async def _login_post(request: Request) -> Response:
         return password_page(request, next_url, message=FORM_EXPIRED, status=403)
     step = str(form.get("step", "password"))
     if step == "password":
-        username = str(form.get("username", ""))[:64]
         result = await run_in_threadpool(
             operator_signin.check_password,
             get_engine(),
-            username=username,
+            username=str(form.get("username", "")),
             password=str(form.get("password", "")),
             client=request.client.host if request.client else None,
         )
@@ -89,13 +87,13 @@ async def _login_post(request: Request) -> Response:
                 request,
                 next_url,
                 message=result.message,
-                username=username.strip().lower()[:64],
-                status=429 if result.message == client_limit.CLIENT_LIMITED else 200,
+                username=result.username,
+                status=429 if result.limited else 200,
             )
         return _to_step(result, next_url)
 
     ticket = request.cookies.get(PENDING_COOKIE, "")
-    result = await db.call(operator_signin.check_code, ticket=ticket, code=str(form.get("code", ""))[:20])
+    result = await db.call(operator_signin.check_code, ticket=ticket, code=str(form.get("code", "")))
     if result.ok:
         response = RedirectResponse(next_url, status_code=303)
         set_cookie(response, SESSION_COOKIE, cookie_value(result.token), path="/")
@@ -131,34 +129,14 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def _create_first_admin(
-    session: Any, *, username: str, display_name: str, password: str
-) -> operator_signin.SignInStep | None:
-    """The first administrator and a pending ticket for its enrolment, or None when operators exist."""
-    if operators.operator_count(session) > 0:
-        return None
-    op = operators.add_operator(
-        session,
-        actor=Actor.first_run(),
-        username=username,
-        role="admin",
-        password=password,
-        display_name=display_name,
-    )
-    # The password was just set: on to the authenticator's enrolment.
-    return operator_signin.SignInStep(
-        ok=True, message="", next="enrol", ticket=operator_signin.make_ticket(op.username)
-    )
-
-
 async def setup(request: Request) -> Response:
     if request.method == "GET":
         if await db.call(operators.operator_count, write=False) > 0:
             return not_found()
         return setup_page(request)
     form = await request.form()
-    username = str(form.get("username", ""))[:64]
-    display_name = str(form.get("display_name", ""))[:200]
+    username = str(form.get("username", ""))
+    display_name = str(form.get("display_name", ""))
     if not csrf_ok(request, form):
         return setup_page(request, message=FORM_EXPIRED)
     password = str(form.get("password", ""))
@@ -171,10 +149,13 @@ async def setup(request: Request) -> Response:
         )
     try:
         result = await db.call(
-            _create_first_admin, username=username, display_name=display_name, password=password
+            operator_signin.create_first_admin,
+            username=username,
+            display_name=display_name,
+            password=password,
         )
+    except operator_signin.SetupClosed:
+        return not_found()
     except CoreError as exc:
         return setup_page(request, message=str(exc), username=username, display_name=display_name)
-    if result is None:
-        return not_found()
     return _to_step(result, "/")

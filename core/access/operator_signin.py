@@ -1,6 +1,6 @@
 """Operator sign-in: password, then a code from the operator's own authenticator.
 
-The web adapter (``server.py``) calls these; it holds no rule of its own. Failed
+The web adapter (``web.signin``) calls these; it holds no rule of its own. Failed
 attempts are rows of ``login_failures`` (a reload does not reset them): after 5 failures
 for a username within 15 minutes, sign-in for it waits until the window passes. Before
 that, one client address may make ``MAC_SIGNIN_PER_MINUTE`` (20) password attempts a
@@ -16,7 +16,9 @@ Between the password step and the code step the browser carries a *pending* tick
 username, the time and an HMAC over both, valid for 5 minutes. It proves the password
 was right without keeping any state for half-signed-in browsers.
 
-Single sign-on, which stands in for both steps, is ``core.access.oidc``.
+Single sign-on, which stands in for both steps, is ``core.access.oidc``. First-run setup
+(``create_first_admin``) makes the first administrator while no operator exists, and
+hands on a pending ticket to their enrolment.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -32,19 +34,26 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.access import client_limit
+from core.access import client_limit, operators
 from core.access.operator_authenticator import OperatorAuthenticator, throttle_subject
+from core.access.permissions import Actor
 from core.access.sessions import open_session
 from core.platform import audit, throttle, totp
 from core.platform.crypto import encrypt_secret, hash_password, sign, signature_ok, verify_password
 from core.platform.db import session_scope
-from core.platform.errors import BadInput
+from core.platform.errors import BadInput, NotFound
 from core.platform.events import OperatorSignedIn, OperatorSignInFailed, OperatorTotpEnrolled
 from core.platform.models import Operator, utcnow
 
 PENDING_COOKIE = "mac_pending"
 PENDING_SECONDS = 300
 ISSUER = "MAC Security Console"
+
+
+# The longest input each step reads; the rest of a longer one is never looked at.
+NAME_MAX = 64
+CODE_MAX = 20
+DISPLAY_NAME_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,12 @@ class SignInStep:
     next: str = ""  # "code" (enrolled) or "enrol" (no authenticator yet) after a right password
     ticket: str = ""  # the pending ticket, after a right password
     token: str = ""  # the session token, after a right code
+    limited: bool = False  # refused by the per-client attempt limit, before any other check
+    username: str = ""  # the name as read (trimmed, lowercase, bounded), to offer it again
 
 
-def _no(message: str) -> SignInStep:
-    return SignInStep(ok=False, message=message)
+def _no(message: str, **fields: object) -> SignInStep:
+    return SignInStep(ok=False, message=message, **fields)  # type: ignore[arg-type]
 
 
 def _throttle_message(username: str, until: datetime) -> str:
@@ -103,6 +114,11 @@ _SIGN_IN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 INVALID_NAME = "(invalid username)"
 
 
+def typed_name(username: str | None) -> str:
+    """The username as typed, trimmed, lowercase and at most ``NAME_MAX`` characters (to show again)."""
+    return (username or "")[:NAME_MAX].strip().lower()[:NAME_MAX]
+
+
 def sign_in_name(username: str | None) -> str | None:
     """The username as stored (trimmed, lowercase), or None when no operator could have it."""
     name = (username or "").strip().lower()
@@ -121,10 +137,16 @@ def check_password(engine: Engine, *, username: str, password: str, client: str 
 
     The hash is verified outside any transaction, so sign-in attempts never hold the
     write lock that other writes wait for; only a failure is written (a short write).
-    A client address over ``client_limit.client_limit()`` is refused before the database or the hash.
+    A client address over ``client_limit.client_limit()`` is refused before the database
+    or the hash, with ``limited`` set. A refusal carries the name as read, to offer again.
     """
+    step = _password_step(engine, username=username, password=password, client=client)
+    return step if step.ok else replace(step, username=typed_name(username))
+
+
+def _password_step(engine: Engine, *, username: str, password: str, client: str | None) -> SignInStep:
     if client is not None and not client_limit.client_limit().allow(client):
-        return _no(client_limit.CLIENT_LIMITED)
+        return _no(client_limit.CLIENT_LIMITED, limited=True)
     name = sign_in_name(username)
     stored, active, step = _stand_in_hash(), False, "enrol"
     if name is not None:
@@ -162,6 +184,7 @@ def start_enrolment(session: Session, *, ticket: str) -> tuple[str, str]:
 
 def check_code(session: Session, *, ticket: str, code: str, now: float | None = None) -> SignInStep:
     """Step 2 (or the enrolment's confirmation): the code, then a new session."""
+    code = (code or "")[:CODE_MAX]
     name = read_ticket(ticket, now)
     if name is None:
         return _no("The sign-in took too long; enter your password again.")
@@ -183,3 +206,29 @@ def check_code(session: Session, *, ticket: str, code: str, now: float | None = 
     token, ended = open_session(session, op)
     audit.record(session, OperatorSignedIn(username=name, ended_sessions=ended), actor=name)
     return SignInStep(ok=True, message="Signed in.", token=token)
+
+
+class SetupClosed(NotFound):
+    """First-run setup is asked for once the console has operators: there is none to do."""
+
+
+def create_first_admin(
+    session: Session, *, username: str, password: str, display_name: str = ""
+) -> SignInStep:
+    """First-run setup: the first administrator, and a pending ticket on to their enrolment.
+
+    Only while the console has no operator: once one exists the setup is closed
+    (``SetupClosed``), and an administrator adds the others.
+    """
+    if operators.operator_count(session) > 0:
+        raise SetupClosed("First-run setup is over: the console has operators.")
+    op = operators.add_operator(
+        session,
+        actor=Actor.first_run(),
+        username=(username or "")[:NAME_MAX],
+        role="admin",
+        password=password,
+        display_name=(display_name or "")[:DISPLAY_NAME_MAX],
+    )
+    # The password was just set: on to the authenticator's enrolment.
+    return SignInStep(ok=True, message="", next="enrol", ticket=make_ticket(op.username))

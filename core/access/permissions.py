@@ -139,7 +139,9 @@ class Actor:
 
     @classmethod
     def customer(cls, email: str) -> Actor:
-        return cls(name=f"user:{email}", role=CUSTOMER, email=email)
+        """The customer of a mailbox, by its address as stored (trimmed, lowercase)."""
+        address = (email or "").strip().lower()
+        return cls(name=f"user:{address}", role=CUSTOMER, email=address)
 
     def can(self, permission: str) -> bool:
         """What this actor's role allows (a page's courtesy; ``require`` decides)."""

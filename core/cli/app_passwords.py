@@ -25,7 +25,7 @@ def ap_create(
     """Create an app password for a device and print it once."""
     with session(write=True) as s:
         new = app_passwords.create(
-            s, actor=Actor.customer(email.strip().lower()), email=email, label=label, protocols=protocols
+            s, actor=Actor.customer(email), email=email, label=label, protocols=protocols
         )
     typer.echo(new.password)
     typer.echo(f"This is the only time the app password for '{new.label}' is shown.", err=True)
@@ -35,5 +35,5 @@ def ap_create(
 def ap_revoke(email: str, label: Annotated[str, typer.Option("--label")], actor: ActorOpt) -> None:
     """Revoke one app password; the others keep working."""
     with session(write=True) as s:
-        app_passwords.revoke(s, actor=acting(s, actor), email=email, label=label)
-    typer.echo(f"Revoked the app password '{label}' of {email.strip().lower()}.")
+        address = app_passwords.revoke(s, actor=acting(s, actor), email=email, label=label)
+    typer.echo(f"Revoked the app password '{label}' of {address}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, NoReturn, get_args
+from typing import Annotated, NoReturn
 
 import typer
 from sqlmodel import Session
@@ -13,14 +13,13 @@ from sqlmodel import Session
 from core.access import operators
 from core.access.permissions import Actor
 from core.cli.output import FORMATS
-from core.mailboxes.state import TwofaState
+from core.mailboxes.state import TWOFA_STATES
 from core.platform.db import get_engine, session_scope
 
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="The acting operator's username.")]
 
 BY_CHOICES = ("brand", "domain", "month")
-TWOFA_CHOICES = get_args(TwofaState)
 
 
 class Exit(Exception):
@@ -49,8 +48,8 @@ def check_by(by: str) -> str:
 
 
 def check_twofa(twofa: str | None) -> str | None:
-    if twofa is not None and twofa not in TWOFA_CHOICES:
-        fail(f"--twofa must be on, off or dormant, not {twofa!r}.")
+    if twofa is not None and twofa not in TWOFA_STATES:
+        fail(f"--twofa must be {', '.join(TWOFA_STATES[:-1])} or {TWOFA_STATES[-1]}, not {twofa!r}.")
     return twofa
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from core.brands import switches
 from core.cli.common import check_by, check_twofa, fail, session
 from core.platform.db import get_engine
+from core.reporting.exports.registry import Report, check_brand
 from core.reporting.search_query import UserSearch
 
 KINDS = ("users", "adoption", "audit")
@@ -43,9 +43,8 @@ def export(
         fail(f"{out}: --out names a folder; give a file name.")
     search = UserSearch(text=text, brand=brand, twofa=twofa)
     audit_filter = AuditFilter(brand=brand, since=_date(since, "--since"), until=_date(until, "--until"))
-    if brand and kind == "adoption":
-        with session() as s:
-            switches.get_brand(s, brand)
+    with session() as s:
+        check_brand(s, Report(kind, by=by, brand=brand))
     tmp = out.with_name(out.name + ".part")
     try:
         with tmp.open("wb") as fh:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
-from core.brands import switches
 from core.cli.common import FormatOpt, check_by, check_format, session
 from core.cli.output import emit
-from core.reporting import adoption, history
+from core.reporting.exports.registry import Report, adoption_table, check_brand
 
 app = typer.Typer(no_args_is_help=True, help="Reports on screen.")
 
@@ -24,18 +22,8 @@ def report_adoption(
     """2FA and app-password adoption by brand, domain or month."""
     check_format(fmt)
     check_by(by)
+    report = Report("adoption", by=by, brand=brand)
     with session() as s:
-        if brand:
-            switches.get_brand(s, brand)
-        rows, fields = _adoption_rows(s, by, brand)
-    emit(rows, fmt, fields)
-
-
-def _adoption_rows(s: Session, by: str, brand: str | None) -> tuple[list[dict], tuple[str, ...]]:
-    if by == "brand":
-        return adoption.adoption_by_brand(s, adoption.AdoptionFilter(brand=brand)), adoption.ADOPTION_FIELDS
-    if by == "domain":
-        return adoption.adoption_by_domain(
-            s, adoption.AdoptionFilter(brand=brand)
-        ), adoption.ADOPTION_DOMAIN_FIELDS
-    return history.adoption_by_month(s, brand=brand), history.MONTH_FIELDS
+        check_brand(s, report)
+        rows = adoption_table(s, report, months_combined=True)
+    emit(rows, fmt, report.columns)

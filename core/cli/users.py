@@ -79,7 +79,7 @@ def users_show(email: str, fmt: FormatOpt = "table") -> None:
 def users_enroll(email: str) -> None:
     """Enrol a mailbox in 2FA and print its otpauth:// URI once."""
     with session(write=True) as s:
-        enrolment = twofa.enroll(s, actor=Actor.customer(email.strip().lower()), email=email)
+        enrolment = twofa.enroll(s, actor=Actor.customer(email), email=email)
     typer.echo(enrolment.uri)
 
 

@@ -168,8 +168,8 @@ def create(
     return NewAppPassword(email=user.email, label=name, password=plain, protocols=allowed)
 
 
-def revoke(session: Session, *, actor: Actor, email: str, label: str) -> None:
-    """Revoke one app password by its label; the others are untouched."""
+def revoke(session: Session, *, actor: Actor, email: str, label: str) -> str:
+    """Revoke one app password by its label; the others are untouched. Returns the mailbox's address."""
     actor = require(session, actor, "app_password.revoke", mailbox=email)
     user = get_user(session, email, for_update=True)
     name = clean_label(label)
@@ -190,3 +190,4 @@ def revoke(session: Session, *, actor: Actor, email: str, label: str) -> None:
         actor=actor.name,
     )
     audit.security_event(session, user_id=user.id, brand_id=brand.id, kind="app_password_revoked")
+    return user.email

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from core.access import operators, permissions, sessions
 from core.access.permissions import Actor
-from core.mailboxes import twofa
+from core.mailboxes import app_passwords, twofa
 from core.platform.config import load_settings
 from core.platform.db import session_scope
 from core.platform.errors import PermissionDenied
@@ -198,6 +198,17 @@ def test_a_customer_acts_only_on_their_own_mailbox(engine, world):
     with session_scope(engine, write=True) as s:
         twofa.self_disable(s, actor=Actor.customer(EMAIL.upper()), email=EMAIL)
     assert not enrolled(engine)
+
+
+def test_a_customer_is_named_by_the_address_as_stored(engine, world):
+    shouted = Actor.customer(f"  {EMAIL.upper()} ")
+    assert (shouted.name, shouted.email) == (f"user:{EMAIL}", EMAIL)
+    with session_scope(engine, write=True) as s:
+        enrolment = app_passwords.create(s, actor=shouted, email=EMAIL, label="Phone")
+        assert app_passwords.revoke(s, actor=shouted, email=EMAIL.upper(), label=enrolment.label) == EMAIL
+    with session_scope(engine) as s:
+        actors = set(s.scalars(select(AuditEvent.actor).where(AuditEvent.action.like("app_password.%"))))
+    assert actors == {f"user:{EMAIL}"}
 
 
 def test_first_run_setup_may_add_only_the_first_operator(engine, world):

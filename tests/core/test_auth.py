@@ -411,3 +411,58 @@ def test_a_flood_from_one_address_stops_before_the_hash_and_the_database(eng, se
 
 def password_from(eng: Engine, client: str) -> operator_signin.SignInStep:
     return operator_signin.check_password(eng, username="olga", password="wrong", client=client)
+
+
+# --- what each step reads, and how it says why it refused -------------------------------------
+
+
+def test_only_the_client_limit_says_limited(eng, secret, monkeypatch):
+    monkeypatch.setattr(client_limit, "client_limit", lambda: limiter)
+    limiter = client_limit.AttemptLimiter(limit=1, window=60)
+    wrong = password_from(eng, "203.0.113.7")
+    assert not wrong.ok and not wrong.limited
+    limited = password_from(eng, "203.0.113.7")
+    assert not limited.ok and limited.limited and limited.message == client_limit.CLIENT_LIMITED
+    for _ in range(4):
+        password(eng, pw="wrong")
+    paused = password(eng, pw="wrong")  # the username's throttle, not the client's limit
+    assert "Too many failed attempts for olga" in paused.message and not paused.limited
+    assert not password(eng).limited
+
+
+def test_a_refused_password_offers_the_name_as_read(eng, secret):
+    assert password(eng, "  OLGA ", "wrong").username == "olga"
+    long = password(eng, "X" * 100, "wrong")
+    assert long.username == "x" * operator_signin.NAME_MAX and not long.ok
+    assert password(eng).username == ""  # a right password goes on with a ticket, not a name
+
+
+def test_a_code_is_read_to_at_most_code_max_characters(eng, secret, monkeypatch):
+    seen: list[str] = []
+    real = operator_signin.OperatorAuthenticator.verify
+
+    def spy(self, session, code, now=None):
+        seen.append(code)
+        return real(self, session, code, now=now)
+
+    monkeypatch.setattr(operator_signin.OperatorAuthenticator, "verify", spy)
+    step = password(eng)
+    assert not code(eng, step.ticket, "1" * 5000).ok
+    assert seen == ["1" * operator_signin.CODE_MAX]
+
+
+def test_first_admin_is_made_once_then_setup_is_closed(eng):
+    with session_scope(eng, write=True) as s:
+        step = operator_signin.create_first_admin(
+            s, username=" Boss ", password=PASSWORD, display_name="B" * 500
+        )
+    assert step.ok and step.next == "enrol" and operator_signin.read_ticket(step.ticket) == "boss"
+    with session_scope(eng) as s:
+        boss = s.scalars(select(Operator)).one()
+    assert (boss.username, boss.role, boss.display_name) == ("boss", "admin", "B" * 200)
+    before = events(eng)
+    with pytest.raises(operator_signin.SetupClosed), session_scope(eng, write=True) as s:
+        operator_signin.create_first_admin(s, username="intruder", password=PASSWORD)
+    with session_scope(eng) as s:
+        assert s.scalar(select(func.count()).select_from(Operator)) == 1
+    assert [e.id for e in events(eng)] == [e.id for e in before]

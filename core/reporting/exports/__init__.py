@@ -3,7 +3,9 @@
 Modules
     ``cells``     the cell rules: quoting (RFC 4180) and the formula guard (OWASP "CSV
                   Injection"), for a ``,`` reader and a ``;`` reader alike; also in SQL.
-    ``registry``  the reports: kinds, columns (stable; the README copies them), filters.
+    ``registry``  the reports: kinds, columns (stable; the README copies them), filters; the
+                  adoption report's rows by brand, domain or month (``adoption_table``),
+                  for the CSV and the command line alike, and ``check_brand``.
     ``streams``   the users export per engine (PostgreSQL, SQLite) and the audit log, in chunks.
     ``files``     ``iter_csv`` and ``write_csv``: header, then the rows; ``limit`` for previews.
     ``frames``    ``dataframe``: a report as a small DataFrame, for previews and the notebook.

@@ -15,6 +15,8 @@ Reports and their columns (stable; the README copies them):
   month, brand, enrolments, resets, self_disables, app_passwords_created,
   app_passwords_revoked, users_2fa_end, app_passwords_end. Without a brand: one row per
   (month, brand), every brand; with a brand: that brand's months.
+  The rows of each are ``adoption_table``'s, for the CSV and ``python -m core report
+  adoption`` alike (which shows the months of every brand combined, brand "All").
 * ``audit`` — the audit log (``core.platform.audit.AuditFilter``), newest first: ``AUDIT_COLUMNS`` =
   at, actor, action, object_type, object_key, brand, user, reason, before, after
   (before/after as compact JSON text).
@@ -26,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from core.brands.switches import get_brand
 from core.platform.audit import AuditFilter
 from core.platform.db import session_scope
 from core.reporting.adoption import (
@@ -113,16 +117,33 @@ class Report:
         return columns_for(self.kind, self.by)
 
 
+def check_brand(session: Session, report: Report) -> None:
+    """An adoption report for a brand must name one that exists (``NotFound`` otherwise);
+    the command line asks before it prints or writes anything."""
+    if report.kind == "adoption" and report.brand:
+        get_brand(session, report.brand)
+
+
+def adoption_table(session: Session, report: Report, *, months_combined: bool = False) -> list[dict]:
+    """The rows of an adoption report by ``report.by``, in ``report.columns``.
+
+    By month without a brand: one row per (month, brand), or with ``months_combined``
+    one row a month for every brand together (brand "All", as the command line shows it).
+    """
+    status = report.status
+    if report.by == "brand":
+        return adoption_by_brand(session, AdoptionFilter(brand=report.brand, status=status))  # type: ignore[arg-type]
+    if report.by == "domain":
+        return adoption_by_domain(session, AdoptionFilter(brand=report.brand, status=status))  # type: ignore[arg-type]
+    if report.brand or months_combined:
+        return adoption_by_month(session, brand=report.brand, months=report.months)
+    return adoption_by_month_per_brand(session, months=report.months)
+
+
 def adoption_rows(report: Report, engine: Engine) -> list[dict]:
-    """The rows of an (aggregate, small) adoption report as dicts."""
+    """The rows of an (aggregate, small) adoption report as dicts, in a transaction of its own."""
     with session_scope(engine) as session:
-        if report.by == "brand":
-            return adoption_by_brand(session, AdoptionFilter(brand=report.brand, status=report.status))  # type: ignore[arg-type]
-        if report.by == "domain":
-            return adoption_by_domain(session, AdoptionFilter(brand=report.brand, status=report.status))  # type: ignore[arg-type]
-        if report.brand:
-            return adoption_by_month(session, brand=report.brand, months=report.months)
-        return adoption_by_month_per_brand(session, months=report.months)
+        return adoption_table(session, report)
 
 
 def audit_cells(row: Any) -> tuple:
