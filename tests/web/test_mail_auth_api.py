@@ -20,7 +20,7 @@ from core.mailboxes import app_passwords
 from core.platform.db import session_scope
 from core.platform.models import AppPassword
 from tests.factories import PASSWORD, make_brand, make_domain, make_user
-from tests.web.test_server import _start
+from tests.live_server import new_server
 from web.paths import MAIL_AUTH_PATH
 
 ALICE = "alice@phones.example.com"
@@ -29,7 +29,7 @@ GUARDED = "guarded@phones.example.com"
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[dict]:
-    server = _start(tmp_path_factory.mktemp("mail-auth"))
+    server = new_server(tmp_path_factory.mktemp("mail-auth"))
     with session_scope(server.engine, write=True) as s:
         brand = make_brand(s, "Phone Mail", allow_2fa=True, allow_app_passwords=True)
         dom = make_domain(s, brand, "phones.example.com")
