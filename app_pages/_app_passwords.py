@@ -4,7 +4,7 @@ Each password's protocols are shown in words (``mail_auth.PROTOCOL_NAMES``) and 
 as when, over which protocol and from which address ("never" when never). A burst of failed
 mail-client sign-ins (``mail_auth.failed_sign_ins``, the last 24 hours) is a warning above it.
 
-The confirmation is asked in the page (``users_pending_revoke`` names the label) and the
+The confirmation is asked in the page (``users_revoke_pending`` names the label) and the
 revoke is core's (``core.mailboxes.app_passwords.revoke``), which checks the role again.
 """
 
@@ -23,7 +23,6 @@ _MINUTES = "YYYY-MM-DD HH:mm"
 
 def _revoke(email: str, label: str) -> None:
     _, error = _ui.write(app_passwords.revoke, email=email, label=label)
-    st.session_state.pop("users_pending_revoke", None)
     st.session_state["users_flash"] = (
         ("error", error) if error else ("success", f"Revoked the app password “{label}” of {email}.")
     )
@@ -81,35 +80,15 @@ def table(d: dict) -> None:
 
 def revoke(actor: Actor, d: dict) -> None:
     """Pick a live app password, "Revoke…", then confirm (disabled for a role that may not)."""
-    live = [a["label"] for a in d["app_passwords"] if a["revoked_at"] is None]
-    if not live:
-        return
-    deny = _ui.permission_help(actor, "app_password.revoke")
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    left.selectbox("App password to revoke", live, key="users_revoke_label", disabled=bool(deny))
-    right.button(
-        "Revoke…",
-        key="users_revoke_open",
-        disabled=bool(deny),
-        help=deny,
-        # The choice as the click finds it, not as this run drew it (a change and a click can
-        # reach the server together).
-        on_click=lambda: st.session_state.update(
-            users_pending_revoke=st.session_state.get("users_revoke_label")
+    email = d["email"]
+    _ui.pick_then_confirm(
+        "App password to revoke",
+        [a["label"] for a in d["app_passwords"] if a["revoked_at"] is None],
+        key="users_revoke",
+        question=lambda label: (
+            f"Revoke “{_ui.plain(label)}” of {_ui.plain(email)}? Mail apps using it stop signing in; "
+            "the other app passwords keep working."
         ),
-    )
-    pending = st.session_state.get("users_pending_revoke")
-    if pending not in live or deny:
-        return
-    st.warning(
-        f"Revoke “{_ui.plain(pending)}” of {_ui.plain(d['email'])}? Mail apps using it stop signing in; "
-        "the other app passwords keep working.",
-        icon=":material/warning:",
-    )
-    a, b = st.columns(2)
-    a.button(
-        "Revoke it", key="users_revoke_confirm", type="primary", on_click=_revoke, args=(d["email"], pending)
-    )
-    b.button(
-        "Keep it", key="users_revoke_cancel", on_click=lambda: st.session_state.pop("users_pending_revoke")
+        on_confirm=lambda label: _revoke(email, label),
+        deny=_ui.permission_help(actor, "app_password.revoke"),
     )

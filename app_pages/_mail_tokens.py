@@ -3,7 +3,7 @@
 Making, listing and revoking them is ``core.access.mail_auth_tokens`` (``mail_auth.manage``,
 administrators only), which checks the role again on every write. A new token is core's,
 returned once and shown once here: only its SHA-256 is stored, so it cannot be shown again.
-A revoke is confirmed first (``operators_pending_token`` names the label); the mail server
+A revoke is confirmed first (``operators_token_revoke_pending`` names the label); the mail server
 holding the token is refused from its next request.
 """
 
@@ -31,7 +31,6 @@ def _create() -> None:
 
 def _revoke(label: str) -> None:
     _, error = _ui.write(mail_auth_tokens.revoke, label=label)
-    st.session_state.pop("operators_pending_token", None)
     st.session_state["operators_token_flash"] = (
         ("error", error) if error else ("success", f"Revoked the mail-server token “{label}”.")
     )
@@ -72,45 +71,26 @@ def _table(rows: list[dict]) -> None:
 
 
 def _revoke_controls(live: list[str]) -> None:
-    if not live:
-        return
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    left.selectbox("Token to revoke", live, key="operators_token_revoke_label")
-    right.button(
-        "Revoke…",
-        key="operators_token_revoke_open",
-        on_click=lambda: st.session_state.update(
-            operators_pending_token=st.session_state.get("operators_token_revoke_label")
+    _ui.pick_then_confirm(
+        "Token to revoke",
+        live,
+        key="operators_token_revoke",
+        question=lambda label: (
+            f"Revoke the token “{_ui.plain(label)}”? The mail server holding it can no longer check "
+            "sign-ins, so its users cannot sign in until it has a new token."
         ),
-    )
-    pending = st.session_state.get("operators_pending_token")
-    if pending not in live:
-        return
-    st.warning(
-        f"Revoke the token “{_ui.plain(pending)}”? The mail server holding it can no longer check "
-        "sign-ins, so its users cannot sign in until it has a new token.",
-        icon=":material/warning:",
-    )
-    a, b = st.columns(2)
-    a.button(
-        "Revoke it", key="operators_token_revoke_confirm", type="primary", on_click=_revoke, args=(pending,)
-    )
-    b.button(
-        "Keep it",
-        key="operators_token_revoke_cancel",
-        on_click=lambda: st.session_state.pop("operators_pending_token", None),
+        on_confirm=_revoke,
     )
 
 
 def _create_form() -> None:
     created = st.session_state.pop("operators_token_created", None)
     if created:
-        st.success(
+        _ui.shown_once(
             f"Made the token “{_ui.plain(created.label)}”. Put it in the mail server's token file now: "
             "it is not shown again.",
-            icon=":material/check_circle:",
+            created.token,
         )
-        st.code(created.token, language=None)
     with st.form("operators_token_add", clear_on_submit=False):
         st.text_input("Label", key="operators_token_label", max_chars=64, placeholder="e.g. imap1")
         st.form_submit_button("Create a token", type="primary", on_click=_create)

@@ -101,12 +101,11 @@ def add() -> None:
     st.subheader("Add an operator")
     created = st.session_state.pop("operators_created", None)
     if created:
-        st.success(
+        _ui.shown_once(
             f"Added {_ui.plain(created.username)}. Give them this one-time password by a safe channel; it is "
             "shown only now. They set up their authenticator at the first sign-in.",
-            icon=":material/check_circle:",
+            created.password,
         )
-        st.code(created.password, language=None)
     with st.form("operators_add", clear_on_submit=False):
         st.text_input("Username", key="operators_add_username", max_chars=64, placeholder="e.g. jdoe")
         st.text_input("Display name", key="operators_add_display", max_chars=200)

@@ -246,6 +246,54 @@ _AUTOLINK_STARTS = re.compile(
 )
 
 
+def pick_then_confirm(
+    label: str,
+    options: list[str],
+    *,
+    key: str,
+    question: Callable[[str], str],
+    on_confirm: Callable[[str], None],
+    deny: str | None = None,
+) -> None:
+    """A select box and "Revoke…", then the question and "Revoke it" / "Keep it".
+
+    The widgets' keys are ``{key}_label``, ``{key}_open``, ``{key}_confirm`` and
+    ``{key}_cancel``; the choice waiting for its answer is ``st.session_state[f"{key}_pending"]``,
+    taken from the select box when the click arrives (a change and a click can reach the
+    server together). ``deny`` (why this operator may not) disables both steps.
+    """
+    if not options:
+        return
+    pending_key = f"{key}_pending"
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.selectbox(label, options, key=f"{key}_label", disabled=bool(deny))
+    right.button(
+        "Revoke…",
+        key=f"{key}_open",
+        disabled=bool(deny),
+        help=deny,
+        on_click=lambda: st.session_state.update({pending_key: st.session_state.get(f"{key}_label")}),
+    )
+    pending = st.session_state.get(pending_key)
+    if pending not in options or deny:
+        return
+    st.warning(question(pending), icon=":material/warning:")
+    a, b = st.columns(2)
+
+    def confirm() -> None:
+        st.session_state.pop(pending_key, None)
+        on_confirm(pending)
+
+    a.button("Revoke it", key=f"{key}_confirm", type="primary", on_click=confirm)
+    b.button("Keep it", key=f"{key}_cancel", on_click=lambda: st.session_state.pop(pending_key, None))
+
+
+def shown_once(message: str, secret: str) -> None:
+    """A secret the console shows this once (a one-time password, a token), with what to do."""
+    st.success(message, icon=":material/check_circle:")
+    st.code(secret, language=None)
+
+
 def plain(text: object) -> str:
     """``text`` as Markdown that renders as exactly that text, on one line, never as markup.
 

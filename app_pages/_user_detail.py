@@ -27,7 +27,7 @@ def open_user(email: str | None) -> None:
     else:
         st.query_params.pop("user", None)
     st.session_state.pop("users_pending_reset", None)
-    st.session_state.pop("users_pending_revoke", None)
+    st.session_state.pop("users_revoke_pending", None)
 
 
 def show(actor: Actor, url: str, email: str) -> None:
