@@ -74,6 +74,7 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) -m bench --users 1000000 --brands 5000
 	$(PY) -m bench.signin
+	$(PY) -m bench.mail_auth --users 1000000 --brands 5000
 
 bench-quick: $(VENV)/.dev
 	$(PY) -m bench --users 100000 --brands 500
